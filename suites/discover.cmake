@@ -1,0 +1,37 @@
+# Evaluated by ctest (TEST_INCLUDE_FILES): asks a Criterion binary for its
+# tests with --list and registers each one as its own ctest entry, so that a
+# filter can never match nothing and pass.  Inputs (set by the generated
+# include file): SC_BIN, SC_NAME, SC_LABELS, SC_TIMEOUT, SC_RUNNER.
+if(NOT EXISTS "${SC_BIN}")
+  add_test(${SC_NAME}/NOT_BUILT "${SC_BIN}")
+  return()
+endif()
+execute_process(COMMAND "${SC_BIN}" --list
+                OUTPUT_VARIABLE listing RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(WARNING "${SC_BIN} --list failed (${rc}): ${err}")
+  add_test(${SC_NAME}/LIST_FAILED "${SC_BIN}" --list)
+  return()
+endif()
+string(REPLACE "\n" ";" lines "${listing}")
+set(suite "")
+set(count 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^([A-Za-z0-9_]+): [0-9]+ tests?$")
+    set(suite "${CMAKE_MATCH_1}")
+  elseif(line MATCHES "^(├── |└── |\\|-- |`-- )([A-Za-z0-9_]+)$" AND suite)
+    set(test "${CMAKE_MATCH_2}")
+    set(labels ${SC_LABELS})
+    if(suite MATCHES "_(book|robust)$")
+      list(APPEND labels ${CMAKE_MATCH_1})
+    endif()
+    add_test(${suite}/${test} "${SC_RUNNER}" "${SC_BIN}" "${suite}" "${test}")
+    set_tests_properties(${suite}/${test} PROPERTIES
+      TIMEOUT ${SC_TIMEOUT} SKIP_RETURN_CODE 77 LABELS "${labels}")
+    math(EXPR count "${count} + 1")
+  endif()
+endforeach()
+if(count EQUAL 0)
+  add_test(${SC_NAME}/NO_TESTS_LISTED "${SC_BIN}" --list)
+  set_tests_properties(${SC_NAME}/NO_TESTS_LISTED PROPERTIES WILL_FAIL ON)
+endif()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs one Criterion test for ctest and turns its verdict into an exit status:
+# 0 passed, 77 skipped (ctest's SKIP_RETURN_CODE), 1 failed.  Criterion itself
+# exits 0 when a filter matches nothing or a test skips; this wrapper does not.
+set -u
+bin=$1 suite=$2 test=$3
+out=$("$bin" --filter="$suite/$test" --verbose --color=never 2>&1)
+rc=$?
+printf '%s\n' "$out"
+if grep -qF "[SKIP] $suite::$test: " <<<"$out" && ! grep -qF "[SKIP] $suite::$test: Test is disabled" <<<"$out"; then
+	exit 77
+fi
+if ! grep -qF "[RUN ] $suite::$test" <<<"$out"; then
+	echo "run-test: $suite/$test ran zero tests" >&2
+	exit 1
+fi
+if [ "$rc" -ne 0 ] || ! grep -qE 'Synthesis: Tested: 1 \| Passing: 1 \| Failing: 0 \| Crashing: 0' <<<"$out"; then
+	exit 1
+fi
+exit 0
