@@ -20,8 +20,6 @@ int sc_mkdirs(const char *path);
 int sc_write_file(const char *path, const char *data, size_t len);
 /* Reads a whole file into a malloc'd NUL-terminated buffer. */
 int sc_read_file(const char *path, char **out, size_t *len);
-/* Sleeps for s seconds (used only between polls, never as a readiness wait). */
-void sc_nap(double s);
 /* Formats an IPv4 address (network order) into a static-per-call buffer. */
 void sc_ip_str(uint32_t addr, char out[INET_ADDRSTRLEN]);
 

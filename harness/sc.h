@@ -232,5 +232,7 @@ void sc_proc_free(struct sc_proc *p);
 
 /* Monotonic seconds. */
 double sc_now(void);
+/* Sleeps s seconds: only between two polls of a condition, never as a readiness wait. */
+void sc_nap(double s);
 
 #endif

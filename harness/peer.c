@@ -1,0 +1,330 @@
+/*
+ * peer.c - sc-peer, the scripted partners that clients are tested against.
+ * The harness runs it inside a lab host like any program under test.
+ *
+ *   sc-peer udp PORT [--silent] [--after MS] [--nth N] [--from-port P]
+ *                    [--reply TEXT] [--count N]
+ *       UDP on PORT.  By default answers every datagram at once with
+ *       "Your data was N bytes long" (the book's servers' reply).
+ *       --silent never answers; --after waits MS before answering;
+ *       --nth answers only the Nth datagram; --from-port answers from a
+ *       second socket bound to P (a reply the client did not ask for);
+ *       --count exits 0 after N datagrams.
+ *   sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read]
+ *       Accepts one connection; reads once (unless --no-read), answers
+ *       TEXT, then closes at once (first) or after the client has closed
+ *       (last, the default), and exits 0.
+ *   sc-peer ping HOST PORT N   (for the benchmark) N UDP round trips,
+ *       prints each round-trip time in microseconds, one per line.
+ *   sc-peer send HOST PORT [--broadcast] [--df] [--size N] [--count N]
+ *                          [--interval MS] [--text T]
+ *       Sends datagrams (numbered "1", "2", ... unless --text); on a send
+ *       error prints `error errno=N (text) mtu=M` and exits 1.
+ *   sc-peer whoami   prints `hostname=H addr=A`, A being what the
+ *       host's resolver makes of gethostname().
+ *
+ * Every datagram or chunk received is logged on stdout as one line:
+ *   recv mono=<CLOCK_MONOTONIC seconds> from=<ip>:<port> len=<n> data=<hex>
+ * and every reply as `sent mono=... to=... len=...`, flushed at once.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double mono(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+        fprintf(stderr, "sc-peer: %s: %s\n", what, strerror(errno));
+        exit(1);
+}
+
+static void log_io(const char *verb, const struct sockaddr_in *a, const uint8_t *d, size_t n)
+{
+        char ip[INET_ADDRSTRLEN];
+
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        printf("%s mono=%.6f %s=%s:%u len=%zu", verb, mono(), *verb == 'r' ? "from" : "to", ip,
+               ntohs(a->sin_port), n);
+        if (*verb == 'r') {
+                printf(" data=");
+                for (size_t i = 0; i < n && i < 64; i++)
+                        printf("%02x", d[i]);
+        }
+        printf("\n");
+        fflush(stdout);
+}
+
+static int bound_socket(int type, unsigned port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        int fd = socket(AF_INET, type, 0);
+
+        if (fd < 0)
+                die("socket");
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+                die("bind");
+        return fd;
+}
+
+static int run_udp(unsigned port, int argc, char **argv)
+{
+        bool silent = false;
+        long after_ms = 0, nth = 0, count = 0, seen = 0;
+        unsigned from_port = 0;
+        const char *reply = NULL;
+        static uint8_t buf[65536];
+        int fd, out;
+
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--silent") == 0)
+                        silent = true;
+                else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc)
+                        after_ms = atol(argv[++i]);
+                else if (strcmp(argv[i], "--nth") == 0 && i + 1 < argc)
+                        nth = atol(argv[++i]);
+                else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+                        count = atol(argv[++i]);
+                else if (strcmp(argv[i], "--from-port") == 0 && i + 1 < argc)
+                        from_port = (unsigned)atoi(argv[++i]);
+                else if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc)
+                        reply = argv[++i];
+                else {
+                        fprintf(stderr, "usage: sc-peer udp PORT [options]: bad '%s'\n", argv[i]);
+                        return 2;
+                }
+        }
+        fd = bound_socket(SOCK_DGRAM, port);
+        out = from_port ? bound_socket(SOCK_DGRAM, from_port) : fd;
+        for (;;) {
+                struct sockaddr_in from;
+                socklen_t fl = sizeof(from);
+                ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+                char text[128];
+                const char *r;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        die("recvfrom");
+                seen++;
+                log_io("recv", &from, buf, (size_t)n);
+                if (!silent && (!nth || seen == nth)) {
+                        if (after_ms > 0) {
+                                struct timespec ts = {after_ms / 1000, (after_ms % 1000) * 1000000};
+
+                                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                                        ;
+                        }
+                        snprintf(text, sizeof(text), "Your data was %zd bytes long", n);
+                        r = reply ? reply : text;
+                        if (sendto(out, r, strlen(r), 0, (struct sockaddr *)&from, fl) < 0)
+                                die("sendto");
+                        log_io("sent", &from, NULL, strlen(r));
+                }
+                if (count && seen >= count)
+                        return 0;
+        }
+}
+
+static int run_tcp(unsigned port, int argc, char **argv)
+{
+        const char *reply = "", *close_mode = "last";
+        bool do_read = true;
+        static uint8_t buf[65536];
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        int ls, c;
+
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc)
+                        reply = argv[++i];
+                else if (strcmp(argv[i], "--close") == 0 && i + 1 < argc)
+                        close_mode = argv[++i];
+                else if (strcmp(argv[i], "--no-read") == 0)
+                        do_read = false;
+                else {
+                        fprintf(stderr, "usage: sc-peer tcp PORT [options]: bad '%s'\n", argv[i]);
+                        return 2;
+                }
+        }
+        ls = bound_socket(SOCK_STREAM, port);
+        if (listen(ls, 5) < 0)
+                die("listen");
+        c = accept(ls, (struct sockaddr *)&from, &fl);
+        if (c < 0)
+                die("accept");
+        printf("accepted mono=%.6f\n", mono());
+        if (do_read) {
+                ssize_t n = recv(c, buf, sizeof(buf), 0);
+
+                if (n > 0)
+                        log_io("recv", &from, buf, (size_t)n);
+        }
+        if (*reply) {
+                if (send(c, reply, strlen(reply), MSG_NOSIGNAL) < 0)
+                        die("send");
+                log_io("sent", &from, NULL, strlen(reply));
+        }
+        if (strcmp(close_mode, "last") == 0) {
+                ssize_t n;
+
+                while ((n = recv(c, buf, sizeof(buf), 0)) > 0)
+                        log_io("recv", &from, buf, (size_t)n);
+        }
+        close(c);
+        printf("closed mono=%.6f\n", mono());
+        fflush(stdout);
+        return 0;
+}
+
+static int run_ping(const char *host, unsigned port, long n)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        char buf[64];
+
+        if (fd < 0 || inet_pton(AF_INET, host, &to.sin_addr) != 1)
+                die("ping target");
+        if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+                die("connect");
+        for (long i = 0; i < n; i++) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                double t0 = mono();
+
+                if (send(fd, "ping", 4, 0) < 0)
+                        die("send");
+                if (poll(&p, 1, 5000) <= 0 || recv(fd, buf, sizeof(buf), 0) < 0) {
+                        printf("lost\n");
+                        continue;
+                }
+                printf("%.1f\n", (mono() - t0) * 1e6);
+        }
+        fflush(stdout);
+        return 0;
+}
+
+static int run_send(const char *host, unsigned port, int argc, char **argv)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        long size = -1, count = 1, interval_ms = 0;
+        const char *text = NULL;
+        bool broadcast = false, df = false;
+        static char buf[65536];
+        int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+
+        for (int i = 0; i < argc; i++) {
+                if (strcmp(argv[i], "--broadcast") == 0)
+                        broadcast = true;
+                else if (strcmp(argv[i], "--df") == 0)
+                        df = true;
+                else if (strcmp(argv[i], "--size") == 0 && i + 1 < argc)
+                        size = atol(argv[++i]);
+                else if (strcmp(argv[i], "--count") == 0 && i + 1 < argc)
+                        count = atol(argv[++i]);
+                else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc)
+                        interval_ms = atol(argv[++i]);
+                else if (strcmp(argv[i], "--text") == 0 && i + 1 < argc)
+                        text = argv[++i];
+                else {
+                        fprintf(stderr, "usage: sc-peer send HOST PORT [options]: bad '%s'\n",
+                                argv[i]);
+                        return 2;
+                }
+        }
+        if (fd < 0 || inet_pton(AF_INET, host, &to.sin_addr) != 1 || size >= (long)sizeof(buf))
+                die("send target");
+        if (broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0)
+                die("SO_BROADCAST");
+        if (df) {
+                int v = IP_PMTUDISC_DO;
+
+                if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof(v)) < 0)
+                        die("IP_MTU_DISCOVER");
+                if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+                        die("connect");
+        }
+        for (long i = 1; i <= count; i++) {
+                size_t n;
+
+                if (size >= 0) {
+                        memset(buf, '#', (size_t)size);
+                        n = (size_t)size;
+                } else if (text) {
+                        n = (size_t)snprintf(buf, sizeof(buf), "%s", text);
+                } else {
+                        n = (size_t)snprintf(buf, sizeof(buf), "%ld", i);
+                }
+                if (sendto(fd, buf, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+                        int e = errno, mtu = 0;
+                        socklen_t ml = sizeof(mtu);
+
+                        getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ml);
+                        printf("error errno=%d (%s) mtu=%d\n", e, strerror(e), mtu);
+                        return 1;
+                }
+                printf("sent mono=%.6f len=%zu\n", mono(), n);
+                if (interval_ms > 0 && i < count) {
+                        struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000};
+
+                        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                                ;
+                }
+        }
+        return 0;
+}
+
+static int run_whoami(void)
+{
+        char name[256];
+        struct addrinfo hints = {.ai_family = AF_INET}, *res;
+        char ip[INET_ADDRSTRLEN] = "?";
+
+        if (gethostname(name, sizeof(name)) < 0)
+                die("gethostname");
+        if (getaddrinfo(name, NULL, &hints, &res) == 0) {
+                inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, sizeof(ip));
+                freeaddrinfo(res);
+        }
+        printf("hostname=%s addr=%s\n", name, ip);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc >= 3 && strcmp(argv[1], "udp") == 0)
+                return run_udp((unsigned)atoi(argv[2]), argc - 3, argv + 3);
+        if (argc >= 3 && strcmp(argv[1], "tcp") == 0)
+                return run_tcp((unsigned)atoi(argv[2]), argc - 3, argv + 3);
+        if (argc >= 4 && strcmp(argv[1], "send") == 0)
+                return run_send(argv[2], (unsigned)atoi(argv[3]), argc - 4, argv + 4);
+        if (argc == 2 && strcmp(argv[1], "whoami") == 0)
+                return run_whoami();
+        if (argc == 5 && strcmp(argv[1], "ping") == 0)
+                return run_ping(argv[2], (unsigned)atoi(argv[3]), atol(argv[4]));
+        fprintf(stderr, "usage: sc-peer udp PORT [--silent] [--after MS] [--nth N] "
+                        "[--from-port P] [--reply TEXT] [--count N]\n"
+                        "       sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read]\n"
+                        "       sc-peer ping HOST PORT N\n"
+                        "       sc-peer send HOST PORT [--broadcast] [--df] [--size N] [--count N] "
+                        "[--interval MS] [--text T]\n"
+                        "       sc-peer whoami\n");
+        return 2;
+}

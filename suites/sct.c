@@ -1,0 +1,225 @@
+/*
+ * sct.c - the suites' shared helpers (see sct.h).
+ */
+#define _GNU_SOURCE
+#include "sct.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LABS 4
+
+static struct sc_lab *test_labs[MAX_LABS];
+
+const char *sct_port_dir(void)
+{
+        const char *p = getenv("SOCKCHECK_PORT");
+
+        return p && *p ? p : SOCKCHECK_BINARY_DIR "/programs";
+}
+
+const char *sct_ref_dir(void)
+{
+        return SOCKCHECK_BINARY_DIR "/programs";
+}
+
+const char *sct_peer(void)
+{
+        return SOCKCHECK_BINARY_DIR "/harness/sc-peer";
+}
+
+static const char *path_in(const char *dir, const char *id)
+{
+        static char ring[8][1024];
+        static int next;
+        char *buf = ring[next++ % 8];
+
+        snprintf(buf, sizeof(ring[0]), "%s/%s", dir, id);
+        return buf;
+}
+
+const char *sct_prog(const char *id)
+{
+        const char *path = path_in(sct_port_dir(), id);
+
+        if (access(path, X_OK) != 0)
+                cr_skip_test("port has no %s (%s)", id, sct_port_dir());
+        return path;
+}
+
+const char *sct_ref(const char *id)
+{
+        const char *path = path_in(sct_ref_dir(), id);
+
+        cr_assert(access(path, X_OK) == 0, "reference program %s is not built", path);
+        return path;
+}
+
+const char *sct_test_name(void)
+{
+        static char name[256];
+
+        snprintf(name, sizeof(name), "%s/%s", criterion_current_suite->name,
+                 criterion_current_test->name);
+        return name;
+}
+
+static void remember(struct sc_lab *lab)
+{
+        for (int i = 0; i < MAX_LABS; i++)
+                if (!test_labs[i]) {
+                        test_labs[i] = lab;
+                        return;
+                }
+        cr_assert_fail("more than %d labs in one test", MAX_LABS);
+}
+
+struct sc_lab *sct_lab(const char *suffix)
+{
+        char name[300];
+        struct sc_lab *lab;
+
+        if (suffix && *suffix)
+                snprintf(name, sizeof(name), "%s/%s", sct_test_name(), suffix);
+        else
+                snprintf(name, sizeof(name), "%s", sct_test_name());
+        lab = sc_lab_new(name);
+        cr_assert(lab, "sc_lab_new: %s", sc_error());
+        remember(lab);
+        return lab;
+}
+
+struct sc_lab *sct_lab_loopback(const char *hostname)
+{
+        struct sc_lab *lab = sct_lab(NULL);
+
+        SCT_OK(sc_lab_host(lab, hostname));
+        SCT_OK(sc_lab_start(lab));
+        return lab;
+}
+
+void sct_cleanup(void)
+{
+        for (int i = 0; i < MAX_LABS; i++) {
+                sc_lab_free(test_labs[i]);
+                test_labs[i] = NULL;
+        }
+}
+
+static struct sc_proc *run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
+                           bool open, const char *const *argv)
+{
+        struct sc_proc *p;
+        struct sc_proc_opts o = {.host = host,
+                                 .argv = argv,
+                                 .name = name,
+                                 .stdin_data = stdin_text,
+                                 .stdin_len = stdin_text ? strlen(stdin_text) : 0,
+                                 .stdin_open = open,
+                                 .timeout_s = 20};
+
+        SCT_OK(sc_spawn(lab, &o, &p));
+        return p;
+}
+
+struct sc_proc *sct_run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
+                        const char *const *argv)
+{
+        return run(lab, host, name, stdin_text, false, argv);
+}
+
+struct sc_proc *sct_run_open(struct sc_lab *lab, int host, const char *name,
+                             const char *const *argv)
+{
+        return run(lab, host, name, NULL, true, argv);
+}
+
+struct sc_proc *sct_server(struct sc_lab *lab, int host, const char *name, int proto,
+                           uint16_t port, const char *const *argv)
+{
+        struct sc_proc *p = run(lab, host, name, NULL, false, argv);
+        int rc = sc_proc_wait_bound(p, proto, port, 5.0);
+
+        cr_assert(rc == 0, "%s (%s) never bound %s port %u: %s; stderr: %s; %s", name, argv[0],
+                  proto == IPPROTO_TCP ? "TCP" : "UDP", port, sc_error(),
+                  sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+        return p;
+}
+
+const char *sct_evidence(const struct sc_lab *lab)
+{
+        static char buf[1200];
+
+        snprintf(buf, sizeof(buf), "evidence: %s (mode %s, seed %llu)", sc_lab_dir(lab),
+                 sc_mode_name(sc_mode()), (unsigned long long)sc_seed());
+        return buf;
+}
+
+void sct_expect_exit(struct sc_proc *p, int code, double timeout_s)
+{
+        int rc = sc_proc_wait(p, timeout_s);
+
+        cr_assert(rc == 0, "expected it to exit %d within %.1f s, but it is still running", code,
+                  timeout_s);
+        cr_assert(sc_proc_exit_code(p) == code, "expected exit %d, got: %s; stderr ends: %s", code,
+                  sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)));
+}
+
+const char *sct_last_line(const char *text)
+{
+        static char line[512];
+        size_t n = strlen(text);
+        const char *start;
+
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+                n--;
+        start = text + n;
+        while (start > text && start[-1] != '\n')
+                start--;
+        snprintf(line, sizeof(line), "%.*s", (int)(text + n - start), start);
+        return line;
+}
+
+bool sct_match(const char *regex, const char *text)
+{
+        regex_t re;
+        char anchored[1024];
+        bool ok;
+
+        snprintf(anchored, sizeof(anchored), "^(%s)$", regex);
+        if (regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB) != 0)
+                return false;
+        ok = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        return ok;
+}
+
+const char *sct_show(const char *data, size_t len)
+{
+        static char ring[4][2048];
+        static int next;
+        char *out = ring[next++ % 4];
+        size_t o = 0;
+
+        for (size_t i = 0; i < len && o + 8 < sizeof(ring[0]); i++) {
+                unsigned char c = (unsigned char)data[i];
+
+                if (c == '\n')
+                        o += (size_t)sprintf(out + o, "\\n");
+                else if (c == '\r')
+                        o += (size_t)sprintf(out + o, "\\r");
+                else if (c == '\\')
+                        o += (size_t)sprintf(out + o, "\\\\");
+                else if (c < 0x20 || c >= 0x7f)
+                        o += (size_t)sprintf(out + o, "\\x%02x", c);
+                else
+                        out[o++] = (char)c;
+        }
+        if (o + 8 >= sizeof(ring[0]))
+                o += (size_t)sprintf(out + o, "...");
+        out[o] = '\0';
+        return out;
+}
