@@ -175,19 +175,45 @@ const char *sc_lab_name(const struct sc_lab *lab)
         return lab->name;
 }
 
+/* Does the host's extra entries (lines "addr name") name this host name? */
+static bool overridden(const struct sc_host *h, const char *name)
+{
+        for (const char *l = h->extra_hosts; *l;) {
+                const char *sp = strchr(l, ' '), *nl = strchr(l, '\n');
+                size_t len;
+
+                if (!sp || !nl)
+                        break;
+                len = (size_t)(nl - sp - 1);
+                if (len == strlen(name) && strncmp(sp + 1, name, len) == 0)
+                        return true;
+                l = nl + 1;
+        }
+        return false;
+}
+
 int sc_lab_hosts_text(const struct sc_lab *lab, int host, char *out, size_t cap)
 {
+        const struct sc_host *me = &lab->hosts[host];
         size_t used;
 
-        /* Its own name first, so gethostname() resolves to the host's own address. */
-        used = (size_t)snprintf(out, cap, "127.0.0.1\tlocalhost\n%s\t%s\n",
-                                sc_lab_addr(lab, host), lab->hosts[host].name);
-        for (int h = 0; h < lab->nhosts && used < cap; h++)
-                if (h != host && lab->hosts[h].nlinks > 0)
-                        used += (size_t)snprintf(out + used, cap - used, "%s\t%s\n",
-                                                 sc_lab_addr(lab, h), lab->hosts[h].name);
-        if (used < cap)
-                used += (size_t)snprintf(out + used, cap - used, "%s", lab->hosts[host].extra_hosts);
+        /*
+         * A test's own entries come first and replace the default line for the
+         * same name (a resolver may sort several answers, so no duplicates).
+         * Then localhost, then the host's own name, so gethostname() resolves
+         * to its own address, then the other hosts of the lab.
+         */
+        used = (size_t)snprintf(out, cap, "%s", me->extra_hosts);
+        if (used < cap && !overridden(me, "localhost"))
+                used += (size_t)snprintf(out + used, cap - used, "127.0.0.1\tlocalhost\n");
+        for (int h = 0; h < lab->nhosts && used < cap; h++) {
+                if (h != host && lab->hosts[h].nlinks == 0)
+                        continue;
+                if (overridden(me, lab->hosts[h].name))
+                        continue;
+                used += (size_t)snprintf(out + used, cap - used, "%s\t%s\n", sc_lab_addr(lab, h),
+                                         lab->hosts[h].name);
+        }
         return used < cap ? 0 : sc_fail(ENOSPC, "hosts view too long");
 }
 

@@ -9,7 +9,10 @@
  *       --silent never answers; --after waits MS before answering;
  *       --nth answers only the Nth datagram; --from-port answers from a
  *       second socket bound to P (a reply the client did not ask for);
- *       --count exits 0 after N datagrams.
+ *       --spoof-port P first answers "Spoofed reply" from a socket bound
+ *       to P, then the real reply from PORT (after --after MS);
+ *       --count exits 0 after N datagrams.  Datagrams that arrive at the
+ *       --from-port socket are logged as `recv-other mono=... port=P len=N`.
  *   sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read]
  *       Accepts one connection; reads once (unless --no-read), answers
  *       TEXT, then closes at once (first) or after the client has closed
@@ -22,6 +25,19 @@
  *       error prints `error errno=N (text) mtu=M` and exits 1.
  *   sc-peer whoami   prints `hostname=H addr=A`, A being what the
  *       host's resolver makes of gethostname().
+ *   sc-peer udp-client HOST PORT [--wait MS] MSG...
+ *       From one unconnected socket, sends each MSG as a datagram and waits
+ *       up to MS (default 1000) for a datagram from anyone, logged as
+ *       `reply mono=... from=ip:port len=N data=<hex>`, or `noreply`.
+ *   sc-peer tcp-client HOST PORT [--wait MS] [--reset] [--expect-eof]
+ *                      [--echo-bytes N] MSG...
+ *       Connects (`connected local=ip:port`), sends each MSG and reads once
+ *       (`reply ...`/`noreply`).  Then closes (`closed`), or with --reset
+ *       aborts with an RST, or with --expect-eof waits for the server to
+ *       close first (`eof mono=...` or `noeof`).  --echo-bytes sends N
+ *       pattern bytes while reading, half-closes, reads to the end and
+ *       prints `echo sent=N received=M intact=0|1`.
+ * A MSG may use \n \r \t \\ and \xNN escapes; @N:C stands for N bytes of C.
  *
  * Every datagram or chunk received is logged on stdout as one line:
  *   recv mono=<CLOCK_MONOTONIC seconds> from=<ip>:<port> len=<n> data=<hex>
@@ -64,7 +80,7 @@ static void log_io(const char *verb, const struct sockaddr_in *a, const uint8_t 
                ntohs(a->sin_port), n);
         if (*verb == 'r') {
                 printf(" data=");
-                for (size_t i = 0; i < n && i < 64; i++)
+                for (size_t i = 0; i < n; i++)
                         printf("%02x", d[i]);
         }
         printf("\n");
@@ -87,10 +103,10 @@ static int run_udp(unsigned port, int argc, char **argv)
 {
         bool silent = false;
         long after_ms = 0, nth = 0, count = 0, seen = 0;
-        unsigned from_port = 0;
+        unsigned from_port = 0, spoof_port = 0;
         const char *reply = NULL;
         static uint8_t buf[65536];
-        int fd, out;
+        int fd, out, spoof;
 
         for (int i = 0; i < argc; i++) {
                 if (strcmp(argv[i], "--silent") == 0)
@@ -103,6 +119,8 @@ static int run_udp(unsigned port, int argc, char **argv)
                         count = atol(argv[++i]);
                 else if (strcmp(argv[i], "--from-port") == 0 && i + 1 < argc)
                         from_port = (unsigned)atoi(argv[++i]);
+                else if (strcmp(argv[i], "--spoof-port") == 0 && i + 1 < argc)
+                        spoof_port = (unsigned)atoi(argv[++i]);
                 else if (strcmp(argv[i], "--reply") == 0 && i + 1 < argc)
                         reply = argv[++i];
                 else {
@@ -112,20 +130,44 @@ static int run_udp(unsigned port, int argc, char **argv)
         }
         fd = bound_socket(SOCK_DGRAM, port);
         out = from_port ? bound_socket(SOCK_DGRAM, from_port) : fd;
+        spoof = spoof_port ? bound_socket(SOCK_DGRAM, spoof_port) : -1;
         for (;;) {
                 struct sockaddr_in from;
                 socklen_t fl = sizeof(from);
-                ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+                struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = out, .events = POLLIN}};
+                int nfds = out != fd ? 2 : 1, rfd;
+                ssize_t n;
                 char text[128];
                 const char *r;
 
+                /* With --from-port, datagrams sent to the other socket are logged too. */
+                if (poll(pf, (nfds_t)nfds, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        die("poll");
+                }
+                rfd = (pf[0].revents & POLLIN) ? fd : out;
+                n = recvfrom(rfd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         die("recvfrom");
+                if (rfd == out && out != fd) {
+                        printf("recv-other mono=%.6f port=%u len=%zd\n", mono(), from_port, n);
+                        fflush(stdout);
+                        continue;
+                }
                 seen++;
                 log_io("recv", &from, buf, (size_t)n);
                 if (!silent && (!nth || seen == nth)) {
+                        if (spoof >= 0) {
+                                static const char sp[] = "Spoofed reply";
+
+                                if (sendto(spoof, sp, sizeof(sp) - 1, 0, (struct sockaddr *)&from,
+                                           fl) < 0)
+                                        die("sendto (spoof)");
+                                log_io("sent", &from, NULL, sizeof(sp) - 1);
+                        }
                         if (after_ms > 0) {
                                 struct timespec ts = {after_ms / 1000, (after_ms % 1000) * 1000000};
 
@@ -290,6 +332,210 @@ static int run_send(const char *host, unsigned port, int argc, char **argv)
         return 0;
 }
 
+/* Decodes a MSG argument (see the top comment) into buf; returns its length. */
+static size_t decode_msg(const char *arg, uint8_t *buf, size_t cap)
+{
+        size_t n = 0;
+        long count;
+        char *end;
+
+        if (arg[0] == '@' && (count = strtol(arg + 1, &end, 10)) >= 0 && *end == ':' && end[1]) {
+                n = (size_t)count < cap ? (size_t)count : cap;
+                memset(buf, end[1], n);
+                return n;
+        }
+        for (const char *a = arg; *a && n < cap; a++) {
+                unsigned v;
+
+                if (*a != '\\' || !a[1]) {
+                        buf[n++] = (uint8_t)*a;
+                        continue;
+                }
+                a++;
+                switch (*a) {
+                case 'n': buf[n++] = '\n'; break;
+                case 'r': buf[n++] = '\r'; break;
+                case 't': buf[n++] = '\t'; break;
+                case 'x':
+                        if (sscanf(a + 1, "%2x", &v) == 1) {
+                                buf[n++] = (uint8_t)v;
+                                a += 2;
+                        }
+                        break;
+                default: buf[n++] = (uint8_t)*a; break;
+                }
+        }
+        return n;
+}
+
+static bool wait_readable(int fd, long ms)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+
+        return poll(&p, 1, (int)ms) > 0;
+}
+
+static int run_udp_client(const char *host, unsigned port, int argc, char **argv)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        static uint8_t buf[65536], in[65536];
+        long wait_ms = 1000;
+        int fd = socket(AF_INET, SOCK_DGRAM, 0), i = 0;
+
+        if (fd < 0 || inet_pton(AF_INET, host, &to.sin_addr) != 1)
+                die("udp-client target");
+        if (argc >= 2 && strcmp(argv[0], "--wait") == 0) {
+                wait_ms = atol(argv[1]);
+                i = 2;
+        }
+        for (; i < argc; i++) {
+                size_t n = decode_msg(argv[i], buf, sizeof(buf));
+
+                if (sendto(fd, buf, n, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+                        die("sendto");
+                log_io("sent", &to, NULL, n);
+                if (!wait_readable(fd, wait_ms)) {
+                        printf("noreply mono=%.6f\n", mono());
+                        continue;
+                }
+                {
+                        struct sockaddr_in from;
+                        socklen_t fl = sizeof(from);
+                        ssize_t r = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
+
+                        if (r < 0)
+                                die("recvfrom");
+                        log_io("reply", &from, in, (size_t)r);
+                }
+        }
+        return 0;
+}
+
+static uint8_t pattern(size_t i)
+{
+        return (uint8_t)(i * 7 % 251);
+}
+
+/* Sends n pattern bytes while reading the echo; true if all came back intact. */
+static int echo_bytes(int fd, size_t n, long wait_ms)
+{
+        static uint8_t out[65536], in[65536];
+        size_t sent = 0, got = 0;
+        bool intact = true, half_closed = false;
+
+        while (got < n) {
+                struct pollfd p = {.fd = fd, .events = POLLIN | (sent < n ? POLLOUT : 0)};
+                ssize_t r;
+
+                if (poll(&p, 1, (int)wait_ms) <= 0)
+                        break;
+                if (p.revents & POLLOUT) {
+                        size_t chunk = n - sent < sizeof(out) ? n - sent : sizeof(out);
+
+                        for (size_t i = 0; i < chunk; i++)
+                                out[i] = pattern(sent + i);
+                        r = send(fd, out, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+                        if (r > 0)
+                                sent += (size_t)r;
+                        else if (r < 0 && errno != EAGAIN)
+                                break;
+                }
+                if (sent == n && !half_closed) {
+                        shutdown(fd, SHUT_WR);
+                        half_closed = true;
+                }
+                if (p.revents & (POLLIN | POLLHUP)) {
+                        r = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+                        if (r == 0)
+                                break;
+                        if (r < 0 && errno != EAGAIN)
+                                break;
+                        for (ssize_t i = 0; i < r; i++)
+                                intact &= in[i] == pattern(got + (size_t)i);
+                        if (r > 0)
+                                got += (size_t)r;
+                }
+        }
+        printf("echo sent=%zu received=%zu intact=%d\n", sent, got, intact && got == n);
+        return 0;
+}
+
+static int run_tcp_client(const char *host, unsigned port, int argc, char **argv)
+{
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)}, me;
+        socklen_t ml = sizeof(me);
+        static uint8_t buf[65536], in[65536];
+        long wait_ms = 1000, echo_n = -1;
+        bool reset = false, expect_eof = false;
+        int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+        char ip[INET_ADDRSTRLEN];
+
+        if (fd < 0 || inet_pton(AF_INET, host, &to.sin_addr) != 1)
+                die("tcp-client target");
+        for (i = 0; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+                if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc)
+                        wait_ms = atol(argv[++i]);
+                else if (strcmp(argv[i], "--reset") == 0)
+                        reset = true;
+                else if (strcmp(argv[i], "--expect-eof") == 0)
+                        expect_eof = true;
+                else if (strcmp(argv[i], "--echo-bytes") == 0 && i + 1 < argc)
+                        echo_n = atol(argv[++i]);
+                else {
+                        fprintf(stderr, "usage: sc-peer tcp-client: bad '%s'\n", argv[i]);
+                        return 2;
+                }
+        }
+        if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+                die("connect");
+        getsockname(fd, (struct sockaddr *)&me, &ml);
+        inet_ntop(AF_INET, &me.sin_addr, ip, sizeof(ip));
+        printf("connected mono=%.6f local=%s:%u\n", mono(), ip, ntohs(me.sin_port));
+        if (echo_n >= 0)
+                return echo_bytes(fd, (size_t)echo_n, wait_ms);
+        for (; i < argc; i++) {
+                size_t n = decode_msg(argv[i], buf, sizeof(buf));
+                ssize_t r;
+
+                if (send(fd, buf, n, MSG_NOSIGNAL) < 0)
+                        die("send");
+                log_io("sent", &to, NULL, n);
+                if (!wait_readable(fd, wait_ms)) {
+                        printf("noreply mono=%.6f\n", mono());
+                        continue;
+                }
+                r = recv(fd, in, sizeof(in), 0);
+                if (r < 0)
+                        die("recv");
+                if (r == 0)
+                        printf("eof mono=%.6f\n", mono());
+                else
+                        log_io("reply", &to, in, (size_t)r);
+        }
+        if (reset) {
+                struct linger l = {.l_onoff = 1, .l_linger = 0};
+
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+                close(fd);
+                printf("reset mono=%.6f\n", mono());
+                return 0;
+        }
+        if (expect_eof) {
+                ssize_t r;
+
+                if (!wait_readable(fd, wait_ms)) {
+                        printf("noeof mono=%.6f\n", mono());
+                        return 0;
+                }
+                while ((r = recv(fd, in, sizeof(in), 0)) > 0)
+                        log_io("reply", &to, in, (size_t)r);
+                printf("%s mono=%.6f\n", r == 0 ? "eof" : "error", mono());
+        }
+        close(fd);
+        printf("closed mono=%.6f\n", mono());
+        return 0;
+}
+
 static int run_whoami(void)
 {
         char name[256];
@@ -315,6 +561,10 @@ int main(int argc, char **argv)
                 return run_tcp((unsigned)atoi(argv[2]), argc - 3, argv + 3);
         if (argc >= 4 && strcmp(argv[1], "send") == 0)
                 return run_send(argv[2], (unsigned)atoi(argv[3]), argc - 4, argv + 4);
+        if (argc >= 4 && strcmp(argv[1], "udp-client") == 0)
+                return run_udp_client(argv[2], (unsigned)atoi(argv[3]), argc - 4, argv + 4);
+        if (argc >= 4 && strcmp(argv[1], "tcp-client") == 0)
+                return run_tcp_client(argv[2], (unsigned)atoi(argv[3]), argc - 4, argv + 4);
         if (argc == 2 && strcmp(argv[1], "whoami") == 0)
                 return run_whoami();
         if (argc == 5 && strcmp(argv[1], "ping") == 0)
@@ -325,6 +575,9 @@ int main(int argc, char **argv)
                         "       sc-peer ping HOST PORT N\n"
                         "       sc-peer send HOST PORT [--broadcast] [--df] [--size N] [--count N] "
                         "[--interval MS] [--text T]\n"
+                        "       sc-peer udp-client HOST PORT [--wait MS] MSG...\n"
+                        "       sc-peer tcp-client HOST PORT [--wait MS] [--reset] [--expect-eof] "
+                        "[--echo-bytes N] MSG...\n"
                         "       sc-peer whoami\n");
         return 2;
 }

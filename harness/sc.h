@@ -89,7 +89,11 @@ int sc_lab_link_mtu(struct sc_lab *lab, int link, int mtu);
  */
 int sc_lab_router(struct sc_lab *lab, int host);
 
-/* Adds "addr name" to one host's /etc/hosts view (before sc_lab_start). */
+/*
+ * Adds "addr name" to one host's /etc/hosts view (before sc_lab_start).  It
+ * replaces the default entry for that name: pointing "localhost" or the
+ * host's own name at another host sends a program that hard-codes it there.
+ */
 int sc_lab_hosts_entry(struct sc_lab *lab, int host, const char *addr, const char *name);
 
 /* A host's address on its first link as text ("127.0.0.1" for a host with none). */

@@ -4,6 +4,10 @@
 #define _GNU_SOURCE
 #include "sct.h"
 
+#include "decode.h"
+
+#include <math.h>
+#include <arpa/inet.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,4 +226,181 @@ const char *sct_show(const char *data, size_t len)
                 o += (size_t)sprintf(out + o, "...");
         out[o] = '\0';
         return out;
+}
+
+/* ---- peers' logs ---- */
+
+static char *hex_decode(const char *hex, size_t len)
+{
+        char *out = malloc(len + 1);
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < len; i++) {
+                unsigned v = 0;
+
+                sscanf(hex + 2 * i, "%2x", &v);
+                out[i] = (char)v;
+        }
+        out[len] = '\0';
+        return out;
+}
+
+int sct_peer_log(struct sc_proc *p, struct sct_io *out, int max)
+{
+        const char *text = sc_proc_stdout(p, NULL);
+        char *copy = strdup(text), *save = NULL;
+        int n = 0;
+
+        cr_assert(copy, "out of memory");
+        for (char *line = strtok_r(copy, "\n", &save); line && n < max;
+             line = strtok_r(NULL, "\n", &save)) {
+                struct sct_io *io = &out[n];
+                char *f;
+
+                memset(io, 0, sizeof(*io));
+                sscanf(line, "%11s", io->verb);
+                if ((f = strstr(line, " mono=")))
+                        io->mono = atof(f + 6);
+                if ((f = strstr(line, " from=")) || (f = strstr(line, " to=")))
+                        sscanf(strchr(f, '=') + 1, "%15[0-9.]:%u", io->addr, &io->port);
+                if ((f = strstr(line, " len=")))
+                        io->len = strtoul(f + 5, NULL, 10);
+                if ((f = strstr(line, " data=")))
+                        io->data = hex_decode(f + 6, io->len);
+                n++;
+        }
+        free(copy);
+        return n;
+}
+
+void sct_io_free(struct sct_io *io, int n)
+{
+        for (int i = 0; i < n; i++)
+                free(io[i].data);
+}
+
+int sct_peer_count(struct sc_proc *p, const char *verb)
+{
+        const char *t = sc_proc_stdout(p, NULL);
+        size_t vl = strlen(verb);
+        int c = 0;
+
+        for (const char *l = t; *l;) {
+                if (strncmp(l, verb, vl) == 0 && l[vl] == ' ')
+                        c++;
+                l = strchr(l, '\n');
+                if (!l)
+                        break;
+                l++;
+        }
+        return c;
+}
+
+bool sct_peer_wait(struct sc_proc *p, const char *verb, int n, double timeout_s)
+{
+        double end = sc_now() + timeout_s;
+
+        while (sct_peer_count(p, verb) < n) {
+                if (sc_now() > end)
+                        return false;
+                sc_nap(0.003);
+        }
+        return true;
+}
+
+/* ---- captures ---- */
+
+void sct_finish_captures(struct sc_lab *lab, struct sc_capture_stats *stats)
+{
+        struct sc_capture_stats local[SC_MAX_CAPTURES];
+        struct sc_capture_stats *st = stats ? stats : local;
+
+        SCT_OK(sc_lab_capture_finish(lab, st));
+        for (int i = 0; i < SC_MAX_CAPTURES; i++)
+                cr_assert_eq(st[i].kernel_drops, 0, "capture %s: the kernel dropped %u frames",
+                             st[i].path, st[i].kernel_drops);
+}
+
+int sct_udp_times(const char *pcap, const char *src, unsigned dport, double *t, int max)
+{
+        struct sc_pcap *cap;
+        char err[256];
+        struct in_addr want = {0};
+        int n = 0;
+        uint64_t t0 = 0;
+
+        cr_assert(sc_pcap_load(pcap, &cap, err, sizeof(err)) == 0, "cannot read %s: %s", pcap,
+                  err);
+        if (src)
+                inet_pton(AF_INET, src, &want);
+        for (size_t i = 0; i < cap->count && n < max; i++) {
+                const struct sc_packet *k = &cap->pkts[i];
+
+                if (k->l3 != SC_L3_IPV4 || k->proto != IPPROTO_UDP || k->frag_off != 0 ||
+                    k->dport != dport || (src && k->ip_src != want.s_addr))
+                        continue;
+                if (n == 0)
+                        t0 = k->ts_ns;
+                t[n++] = (double)(k->ts_ns - t0) / 1e9;
+        }
+        sc_pcap_free(cap);
+        return n;
+}
+
+bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant, char *report,
+                     size_t cap)
+{
+        size_t o = 0;
+        bool ok = ngot == nwant;
+
+        report[0] = '\0';
+        if (ngot != nwant)
+                o += (size_t)snprintf(report + o, cap - o, "expected %d events, got %d\n", nwant,
+                                      ngot);
+        for (int i = 0; i < (ngot > nwant ? ngot : nwant) && o < cap; i++) {
+                if (i == 0 || i >= ngot || i >= nwant) {
+                        o += (size_t)snprintf(report + o, cap - o, "  event %d: expected %s, got %s\n",
+                                              i + 1, i < nwant ? "yes" : "none",
+                                              i < ngot ? "yes" : "none");
+                        continue;
+                }
+                {
+                        double wi = want[i] - want[i - 1], gi = got[i] - got[i - 1];
+                        double tol = fmax(0.005, 0.05 * wi);
+                        bool hit = fabs(gi - wi) <= tol;
+
+                        ok &= hit;
+                        o += (size_t)snprintf(report + o, cap - o,
+                                              "  event %d at %.3f s: interval %.4f s, expected %.3f "
+                                              "+- %.4f s%s\n",
+                                              i + 1, got[i], gi, wi, tol, hit ? "" : "  <-- off");
+                }
+        }
+        return ok;
+}
+
+/* log of C(n, k) */
+static double log_choose(int n, int k)
+{
+        return lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0);
+}
+
+void sct_binomial_region(int n, double p, double alpha, int *lo, int *hi)
+{
+        double tail = 0;
+
+        /* Largest symmetric cut whose two tails together stay within alpha. */
+        *lo = -1;
+        for (int k = 0; k <= n / 2; k++) {
+                double pk = exp(log_choose(n, k) + k * log(p) + (n - k) * log(1 - p));
+                double pk2 = exp(log_choose(n, n - k) + (n - k) * log(p) + k * log(1 - p));
+
+                if (tail + pk + pk2 > alpha)
+                        break;
+                tail += pk + pk2;
+                *lo = k;
+        }
+        *lo += 1;
+        *hi = n - *lo;
 }

@@ -77,4 +77,54 @@ bool sct_match(const char *regex, const char *text);
 /* C-escaped rendering of bytes for messages (static ring of buffers). */
 const char *sct_show(const char *data, size_t len);
 
+/* ---- reading scripted peers' logs (see harness/peer.c) ---- */
+
+struct sct_io {
+        char verb[12];    /* recv, sent, reply, noreply, eof, noeof, closed, ... */
+        double mono;      /* CLOCK_MONOTONIC seconds */
+        char addr[16];    /* from= / to= address, "" if none */
+        unsigned port;
+        size_t len;
+        char *data;       /* decoded payload (NUL-terminated; may hold NULs), or NULL */
+};
+
+/*
+ * Parses p's log into at most max entries (data freed by sct_io_free).
+ * Returns the number of entries.
+ */
+int sct_peer_log(struct sc_proc *p, struct sct_io *out, int max);
+void sct_io_free(struct sct_io *io, int n);
+/* Counts log lines starting with verb. */
+int sct_peer_count(struct sc_proc *p, const char *verb);
+/* Waits until p logged n lines starting with verb; false on timeout. */
+bool sct_peer_wait(struct sc_proc *p, const char *verb, int n, double timeout_s);
+
+/* ---- captures ---- */
+
+/* Finishes the lab's captures, asserting no kernel drops; stats may be NULL. */
+void sct_finish_captures(struct sc_lab *lab, struct sc_capture_stats *stats);
+
+/*
+ * Capture timestamps (seconds, relative to the first match) of the IPv4 UDP
+ * datagrams in a pcap going to dport (and, if src is not NULL, from src).
+ * Returns how many (at most max).
+ */
+int sct_udp_times(const char *pcap, const char *src, unsigned dport, double *t, int max);
+
+/*
+ * Compares measured times with a schedule, both relative to the first
+ * event.  Each interval between consecutive events may be off by
+ * max(5 ms, 5 %) (the tolerance packetdrill uses).  On a mismatch writes a
+ * line per event into report ("send 3: expected 0.300 s +- 0.010, got
+ * 0.412 s") and returns false.
+ */
+bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant, char *report,
+                     size_t cap);
+
+/*
+ * The acceptance region [lo, hi] of a two-sided binomial test of
+ * Binomial(n, p) whose probability of failing a fair coin is at most alpha.
+ */
+void sct_binomial_region(int n, double p, double alpha, int *lo, int *hi);
+
 #endif
