@@ -105,6 +105,24 @@ struct sc_lab *sct_lab_loopback(const char *hostname)
         return lab;
 }
 
+struct sc_lab *sct_lab_pair(int mtu, bool capture)
+{
+        struct sc_lab *lab;
+        int s;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab(NULL);
+        SCT_OK(sc_lab_host(lab, "alpha"));
+        SCT_OK(sc_lab_host(lab, "beta"));
+        s = sc_lab_segment(lab, "lan", "10.0.1.0/24", mtu);
+        SCT_OK(s);
+        SCT_OK(sc_lab_attach(lab, 0, s, 1));
+        SCT_OK(sc_lab_attach(lab, 1, s, 2));
+        if (capture)
+                SCT_OK(sc_lab_capture(lab, "lan", s, -1, NULL, NULL));
+        return lab;
+}
+
 void sct_cleanup(void)
 {
         for (int i = 0; i < MAX_LABS; i++) {

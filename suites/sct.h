@@ -48,6 +48,13 @@ const char *sct_test_name(void);
  */
 struct sc_lab *sct_lab(const char *suffix);
 struct sc_lab *sct_lab_loopback(const char *hostname);
+/*
+ * Two hosts on one segment 10.0.1.0/24 with the given MTU: "alpha" (host 0,
+ * 10.0.1.1) and "beta" (host 1, 10.0.1.2); with capture, the segment is
+ * recorded as "lan".  Not started, so rules and hosts entries can be added.
+ * Skips the test where namespaces cannot be made.
+ */
+struct sc_lab *sct_lab_pair(int mtu, bool capture);
 /* Frees every lab of this test (the suites' .fini; idempotent). */
 void sct_cleanup(void);
 

@@ -111,25 +111,6 @@ Test(harness, drop_probability_is_seeded, .timeout = 10)
 
 /* ---- labs on the wire ---- */
 
-/* Two hosts on one segment: alpha 10.0.1.1, beta 10.0.1.2. */
-static struct sc_lab *pair_lab(int mtu, bool capture)
-{
-        struct sc_lab *lab;
-        int s;
-
-        SCT_NEED_NAMESPACES();
-        lab = sct_lab(NULL);
-        SCT_OK(sc_lab_host(lab, "alpha"));
-        SCT_OK(sc_lab_host(lab, "beta"));
-        s = sc_lab_segment(lab, "lan", "10.0.1.0/24", mtu);
-        SCT_OK(s);
-        SCT_OK(sc_lab_attach(lab, 0, s, 1));
-        SCT_OK(sc_lab_attach(lab, 1, s, 2));
-        if (capture)
-                SCT_OK(sc_lab_capture(lab, "lan", s, -1, NULL, NULL));
-        return lab;
-}
-
 /* The payloads a peer logged, as text, in order: "3,5,6". */
 static const char *received(struct sc_proc *p)
 {
@@ -180,7 +161,7 @@ static struct sc_proc *listener(struct sc_lab *lab, int host, const char *name, 
 
 Test(harness, drop_on_the_wire_not_in_the_sender, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, true);
+        struct sc_lab *lab = sct_lab_pair(1500, true);
         struct sc_rule r = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .port = 7000,
                             .drop_first = 2, .drop_list = {4}};
         struct sc_capture_stats st[SC_MAX_CAPTURES];
@@ -223,7 +204,7 @@ Test(harness, drop_on_the_wire_not_in_the_sender, .timeout = 20)
 
 Test(harness, delay_is_applied_one_way, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, true);
+        struct sc_lab *lab = sct_lab_pair(1500, true);
         struct sc_rule r = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .delay_ms = 50};
         const char *echo_argv[] = {sct_peer(), "udp", "7000", NULL};
         const char *ping_argv[] = {sct_peer(), "ping", "10.0.1.2", "7000", "5", NULL};
@@ -250,7 +231,7 @@ Test(harness, delay_is_applied_one_way, .timeout = 20)
 
 Test(harness, duplicate_and_reorder, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, false);
+        struct sc_lab *lab = sct_lab_pair(1500, false);
         struct sc_rule dup = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .port = 7000,
                               .dup_prob = 1.0};
         struct sc_rule reo = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .port = 7001,
@@ -325,7 +306,7 @@ Test(harness, broadcast_stays_on_its_segment, .timeout = 20)
 
 Test(harness, mtu_refuses_large_df_datagram, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, false);
+        struct sc_lab *lab = sct_lab_pair(1500, false);
         const char *big[] = {sct_peer(), "send", "10.0.1.2", "7000", "--df", "--size", "1473", NULL};
         const char *fits[] = {sct_peer(), "send", "10.0.1.2", "7000", "--df", "--size", "1472",
                               NULL};
@@ -344,7 +325,7 @@ Test(harness, mtu_refuses_large_df_datagram, .timeout = 20)
 
 Test(harness, hostname_resolves_inside_a_host, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, false);
+        struct sc_lab *lab = sct_lab_pair(1500, false);
         const char *argv[] = {sct_peer(), "whoami", NULL};
         struct sc_proc *p;
 
@@ -518,7 +499,7 @@ Test(harness, readiness_is_polled_from_the_socket_table, .timeout = 20)
 
 Test(harness, capture_drains_without_kernel_drops, .timeout = 20)
 {
-        struct sc_lab *lab = pair_lab(1500, true);
+        struct sc_lab *lab = sct_lab_pair(1500, true);
         const char *tx[] = {sct_peer(), "send", "10.0.1.2", "7000", "--count", "300", NULL};
         struct sc_capture_stats st[SC_MAX_CAPTURES];
         struct sc_proc *rx;

@@ -1,0 +1,794 @@
+/*
+ * conf_fopnp.c - conformance of the four FOPNP chapter-2 programs
+ * (udp_local, udp_remote, big_sender, udp_broadcast) to PROGRAMS.md.
+ *
+ * Criterion suites are <program>_book (what the book's programs do) and
+ * <program>_robust (what a careful port does beyond the book).  The program
+ * under test always meets our reference programs or a scripted peer, never
+ * the port's own partner, so a failure names the program that is wrong.
+ * Server output is read only after the server stops: Python ports
+ * block-buffer it.  Timing is judged from capture timestamps with a
+ * tolerance of max(5 ms, 5 %) per interval, printed in every verdict.
+ */
+#include "decode.h"
+#include "sct.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DATETIME "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?"
+#define LOOP_ADDR "\\('127\\.0\\.0\\.1', [0-9]+\\)"
+#define WAITING(d) "Waiting up to " d " seconds for a reply\n"
+
+/*
+ * How long a negative check waits for a datagram that must not arrive.
+ * Delivery inside a lab takes well under a millisecond; the same time is
+ * also given to a server before it is stopped so it can print what came.
+ */
+#define SETTLE_S 0.3
+
+TestSuite(udp_local_book, .fini = sct_cleanup);
+TestSuite(udp_local_robust, .fini = sct_cleanup);
+TestSuite(udp_remote_book, .fini = sct_cleanup);
+TestSuite(udp_remote_robust, .fini = sct_cleanup);
+TestSuite(big_sender_book, .fini = sct_cleanup);
+TestSuite(udp_broadcast_book, .fini = sct_cleanup);
+
+static void expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab)
+{
+        const char *out = sc_proc_stdout(p, NULL);
+
+        cr_assert(sct_match(regex, out), "stdout of %s does not match\n  expected (regex): %s\n  got: %s\n  %s",
+                  sc_proc_stdout_path(p), sct_show(regex, strlen(regex)), sct_show(out, strlen(out)),
+                  sct_evidence(lab));
+}
+
+/* Python's repr() of an ASCII text, as the book's servers print it. */
+static void py_repr(const char *s, size_t n, char *out, size_t cap)
+{
+        char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
+        size_t o = 0;
+
+        out[o++] = q;
+        for (size_t i = 0; i < n && o + 5 < cap; i++) {
+                unsigned char c = (unsigned char)s[i];
+
+                if (c == q || c == '\\')
+                        o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
+                else if (c == '\t')
+                        o += (size_t)snprintf(out + o, cap - o, "\\t");
+                else if (c == '\n')
+                        o += (size_t)snprintf(out + o, cap - o, "\\n");
+                else if (c == '\r')
+                        o += (size_t)snprintf(out + o, cap - o, "\\r");
+                else if (c < 0x20 || c >= 0x7f)
+                        o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+                else
+                        out[o++] = (char)c;
+        }
+        out[o++] = q;
+        out[o] = '\0';
+}
+
+/* The replies a udp-client peer got, joined by '|'. */
+static const char *replies(struct sc_proc *peer)
+{
+        static char out[4096];
+        struct sct_io io[256];
+        int n = sct_peer_log(peer, io, 256);
+        size_t o = 0;
+
+        out[0] = '\0';
+        for (int i = 0; i < n; i++) {
+                if (strcmp(io[i].verb, "reply") && strcmp(io[i].verb, "noreply"))
+                        continue;
+                o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? "|" : "",
+                                      io[i].data ? io[i].data : "(none)");
+                if (o >= sizeof(out))
+                        break;
+        }
+        sct_io_free(io, n);
+        return out;
+}
+
+/* ---- udp_local ------------------------------------------------------- */
+
+static const struct {
+        const char *name;
+        const char *msg; /* as sc-peer takes it */
+        const char *text; /* the bytes */
+        size_t len;
+} local_msgs[] = {
+        {"empty", "", "", 0},
+        {"one byte", "x", "x", 1},
+        {"book-sized", "The time is 2026-11-21 17:45:23.130394",
+         "The time is 2026-11-21 17:45:23.130394", 38},
+        {"quote", "it's", "it's", 4},
+        {"escapes", "tab\\there\\r\\n", "tab\there\r\n", 10},
+};
+
+Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *srv_argv[] = {prog, "server", NULL};
+        const char *cli_argv[16] = {sct_peer(), "udp-client", "127.0.0.1", "1060"};
+        size_t nm = sizeof(local_msgs) / sizeof(local_msgs[0]);
+        char want[4096], repr[256];
+        size_t o;
+        struct sc_proc *srv, *cli;
+
+        for (size_t i = 0; i < nm; i++)
+                cli_argv[4 + i] = local_msgs[i].msg;
+        srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
+        cli = sct_run(lab, 0, "client", NULL, cli_argv);
+        sct_expect_exit(cli, 0, 10);
+        o = 0;
+        for (size_t i = 0; i < nm; i++)
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "%sYour data was %zu bytes long",
+                                      i ? "|" : "", local_msgs[i].len);
+        cr_assert_str_eq(replies(cli), want, "replies, one per datagram (%s)", sct_evidence(lab));
+        SCT_OK(sc_proc_stop(srv));
+        o = (size_t)snprintf(want, sizeof(want), "Listening at \\('127\\.0\\.0\\.1', 1060\\)\n");
+        for (size_t i = 0; i < nm; i++) {
+                py_repr(local_msgs[i].text, local_msgs[i].len, repr, sizeof(repr));
+                /* Escape the repr for the regex. */
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "The client at " LOOP_ADDR " says ");
+                for (const char *c = repr; *c && o + 3 < sizeof(want); c++) {
+                        if (strchr("\\.()[]{}*+?|^$", *c))
+                                want[o++] = '\\';
+                        want[o++] = *c;
+                }
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "\n");
+        }
+        expect_stdout(srv, want, lab);
+}
+
+Test(udp_local_book, port_option, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *srv_argv[] = {prog, "server", "-p", "2061", NULL};
+        const char *cli_argv[] = {prog, "client", "-p", "2061", NULL};
+        struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 2061, srv_argv);
+        struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
+
+        sct_expect_exit(cli, 0, 5);
+        expect_stdout(cli,
+                      "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
+                      "The server \\('127\\.0\\.0\\.1', 2061\\) replied 'Your data was (38|31) bytes long'\n",
+                      lab);
+        SCT_OK(sc_proc_stop(srv));
+        expect_stdout(srv,
+                      "Listening at \\('127\\.0\\.0\\.1', 2061\\)\n"
+                      "The client at " LOOP_ADDR " says 'The time is " DATETIME "'\n",
+                      lab);
+}
+
+Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab;
+        int s;
+        const char *srv_argv[] = {prog, "server", NULL};
+        const char *other[] = {sct_peer(), "udp-client", "10.0.1.1", "1060", "--wait", "300", "hello",
+                               NULL};
+        const char *loop[] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "hello", NULL};
+        struct sc_proc *p;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab(NULL);
+        SCT_OK(sc_lab_host(lab, "h1"));
+        s = sc_lab_segment(lab, "lan", "10.0.1.0/24", 1500);
+        SCT_OK(sc_lab_attach(lab, 0, s, 1));
+        SCT_OK(sc_lab_start(lab));
+        sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
+        p = sct_run(lab, 0, "to-10.0.1.1", NULL, other);
+        sct_expect_exit(p, 0, 5);
+        cr_assert_str_eq(replies(p), "(none)",
+                         "a datagram to the host's other address 10.0.1.1 was answered; the server "
+                         "must bind 127.0.0.1 only (%s)",
+                         sct_evidence(lab));
+        p = sct_run(lab, 0, "to-127.0.0.1", NULL, loop);
+        sct_expect_exit(p, 0, 5);
+        cr_assert_str_eq(replies(p), "Your data was 5 bytes long", "control on 127.0.0.1 (%s)",
+                         sct_evidence(lab));
+}
+
+Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
+        const char *cli_argv[] = {prog, "client", NULL};
+        struct sc_proc *peer = sct_server(lab, 0, "peer", IPPROTO_UDP, 1060, peer_argv);
+        struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
+        struct sct_io io[8];
+        int n;
+
+        sct_expect_exit(cli, 0, 5);
+        n = sct_peer_log(peer, io, 8);
+        cr_assert(n >= 1 && strcmp(io[0].verb, "recv") == 0, "the peer received nothing (%s)",
+                  sct_evidence(lab));
+        cr_assert(sct_match("The time is " DATETIME, io[0].data),
+                  "datagram on the wire: %s (%zu bytes), expected 'The time is <datetime>'",
+                  sct_show(io[0].data, io[0].len), io[0].len);
+        cr_assert(io[0].len == 38 || io[0].len == 31, "datagram of %zu bytes", io[0].len);
+        {
+                char want[256];
+
+                snprintf(want, sizeof(want),
+                         "The OS assigned me the address \\('0\\.0\\.0\\.0', %u\\)\n"
+                         "The server \\('127\\.0\\.0\\.1', 1060\\) replied 'Your data was %zu bytes long'\n",
+                         io[0].port, io[0].len);
+                expect_stdout(cli, want, lab);
+        }
+        sct_io_free(io, n);
+}
+
+Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        /* The peer answers from port 1061: the book's client is promiscuous ("Danger!"). */
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", "--from-port", "1061", NULL};
+        const char *cli_argv[] = {prog, "client", NULL};
+        struct sc_proc *cli;
+
+        sct_server(lab, 0, "peer", IPPROTO_UDP, 1060, peer_argv);
+        cli = sct_run(lab, 0, "client", NULL, cli_argv);
+        sct_expect_exit(cli, 0, 5);
+        expect_stdout(cli,
+                      "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
+                      "The server \\('127\\.0\\.0\\.1', 1061\\) replied 'Your data was (38|31) bytes long'\n",
+                      lab);
+}
+
+Test(udp_local_book, client_without_server_waits, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *cli_argv[] = {prog, "client", NULL};
+        struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
+
+        /* An unconnected socket never hears of the ICMP error: it waits forever. */
+        cr_assert_eq(sc_proc_wait(cli, 1.0), -ETIMEDOUT,
+                     "with no server the client ended (%s); the book's client waits forever (%s)",
+                     sc_proc_end(cli), sct_evidence(lab));
+}
+
+/*
+ * The server gets an odd datagram `tries` times, then `tries` normal ones, at
+ * least one of which it must answer.  udp_remote's server drops half before
+ * it even looks at a datagram: with 20 tries the odd one reaches it, and a
+ * normal one is answered, except about once in a million.
+ */
+static void survives(const char *const *srv_argv, const char *odd, int tries)
+{
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *a[32] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "50"};
+        const char *b[32] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "200"};
+        struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv), *next;
+
+        for (int i = 0; i < tries && i < 24; i++) {
+                a[6 + i] = odd;
+                b[6 + i] = "still there?";
+        }
+        sct_expect_exit(sct_run(lab, 0, "odd", NULL, a), 0, 5);
+        next = sct_run(lab, 0, "next", NULL, b);
+        sct_expect_exit(next, 0, 10);
+        cr_assert(sc_proc_running(srv), "the server died on datagram %s: %s; stderr: %s (%s)", odd,
+                  sc_proc_end(srv), sct_last_line(sc_proc_stderr(srv, NULL)), sct_evidence(lab));
+        cr_assert(strstr(replies(next), "Your data was 12 bytes long"),
+                  "after datagram %s, %d more went unanswered: %s (%s)", odd, tries, replies(next),
+                  sct_evidence(lab));
+}
+
+static const char *const odd_datagrams[] = {"\\xff\\xfeabc", "@65507:x"};
+
+Test(udp_local_robust, server_survives_odd_datagrams, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_local");
+        const char *srv_argv[] = {prog, "server", NULL};
+
+        for (size_t i = 0; i < 2; i++) {
+                survives(srv_argv, odd_datagrams[i], 1);
+                sct_cleanup();
+        }
+}
+
+/* ---- udp_remote: server ---------------------------------------------- */
+
+Test(udp_remote_book, server_listening_line, .timeout = 20)
+{
+        static const struct {
+                const char *host, *line;
+        } rows[] = {
+                {"", "Listening at \\('0\\.0\\.0\\.0', 1060\\)\n"},
+                {"127.0.0.1", "Listening at \\('127\\.0\\.0\\.1', 1060\\)\n"},
+        };
+        const char *prog = sct_prog("udp_remote");
+
+        for (size_t i = 0; i < 2; i++) {
+                struct sc_lab *lab = sct_lab_loopback("h1");
+                const char *srv_argv[] = {prog, "server", rows[i].host, NULL};
+                struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
+
+                SCT_OK(sc_proc_stop(srv));
+                expect_stdout(srv, rows[i].line, lab);
+                sct_cleanup();
+        }
+}
+
+/*
+ * The fair coin.  Datagram i has 10+i bytes, so each reply ("Your data was
+ * N bytes long") names the datagram it answers, whatever the timing.
+ */
+Test(udp_remote_book, server_drops_half_and_answers_the_rest, .timeout = 30)
+{
+        enum { N = 100 };
+        const double alpha = 1e-6;
+        const char *prog = sct_prog("udp_remote");
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *srv_argv[] = {prog, "server", "", NULL};
+        const char *argv[N + 8] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "20"};
+        static char msgs[N][16];
+        bool answered[N] = {false}, said[N] = {false};
+        struct sct_io io[2 * N + 8];
+        struct sc_proc *srv, *cli;
+        int n, drops = 0, says = 0, lo, hi;
+        const char *out;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(msgs[i], sizeof(msgs[i]), "@%d:m", 10 + i);
+                argv[6 + i] = msgs[i];
+        }
+        srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
+        cli = sct_run(lab, 0, "client", NULL, argv);
+        sct_expect_exit(cli, 0, 20);
+        sc_nap(SETTLE_S);
+        SCT_OK(sc_proc_stop(srv));
+        n = sct_peer_log(cli, io, 2 * N + 8);
+        for (int i = 0; i < n; i++) {
+                int len;
+
+                if (strcmp(io[i].verb, "reply") == 0 && io[i].data &&
+                    sscanf(io[i].data, "Your data was %d bytes long", &len) == 1 && len >= 10 &&
+                    len < 10 + N)
+                        answered[len - 10] = true;
+        }
+        sct_io_free(io, n);
+        out = sc_proc_stdout(srv, NULL);
+        {
+                char *copy = strdup(out), *save = NULL, *line;
+
+                line = strtok_r(copy, "\n", &save);
+                cr_assert(line && strcmp(line, "Listening at ('0.0.0.0', 1060)") == 0,
+                          "first line: %s (%s)", line ? line : "(none)", sct_evidence(lab));
+                while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+                        if (sct_match("Pretending to drop packet from " LOOP_ADDR, line)) {
+                                drops++;
+                        } else if (sct_match("The client at " LOOP_ADDR " says 'm+'", line)) {
+                                /* The quoted text is the datagram: its length names it. */
+                                size_t len = strlen(strstr(line, " says '") + 7) - 1;
+
+                                says++;
+                                said[len - 10] = true;
+                        } else {
+                                cr_assert_fail("unexpected server line: %s (%s)", line,
+                                               sct_evidence(lab));
+                        }
+                }
+                free(copy);
+        }
+        cr_assert_eq(drops + says, N, "%d datagrams sent, the server printed %d lines (%d drops, "
+                     "%d says) (%s)", N, drops + says, drops, says, sct_evidence(lab));
+        for (int i = 0; i < N; i++)
+                cr_assert_eq(answered[i], said[i],
+                             "datagram of %d bytes: %s but %s (%s)", 10 + i,
+                             said[i] ? "the server said it got it" : "the server pretended to drop it",
+                             answered[i] ? "a reply came" : "no reply came", sct_evidence(lab));
+        sct_binomial_region(N, 0.5, alpha, &lo, &hi);
+        cr_assert(drops >= lo && drops <= hi,
+                  "%d of %d datagrams dropped; a fair coin gives %d..%d (a fair server fails this "
+                  "test with probability at most %g) (%s)",
+                  drops, N, lo, hi, alpha, sct_evidence(lab));
+}
+
+Test(udp_remote_robust, server_survives_odd_datagrams, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_remote");
+        const char *srv_argv[] = {prog, "server", "", NULL};
+
+        for (size_t i = 0; i < 2; i++) {
+                survives(srv_argv, odd_datagrams[i], 20);
+                sct_cleanup();
+        }
+}
+
+/* ---- udp_remote: client ---------------------------------------------- */
+
+static const double schedule[] = {0.0, 0.1, 0.3, 0.7, 1.5};
+static const char *const waits[] = {WAITING("0\\.1"), WAITING("0\\.2"), WAITING("0\\.4"),
+                                    WAITING("0\\.8"), WAITING("1\\.6")};
+
+/* The client on alpha sends to beta; returns the client, after it ended. */
+static struct sc_proc *client_on_pair(struct sc_lab *lab, const char *const *peer_argv,
+                                      struct sc_proc **peer)
+{
+        const char *cli_argv[] = {sct_prog("udp_remote"), "client", "10.0.1.2", NULL};
+
+        SCT_OK(sc_lab_start(lab));
+        *peer = peer_argv ? sct_server(lab, 1, "peer", IPPROTO_UDP, 1060, peer_argv) : NULL;
+        return sct_run(lab, 0, "client", NULL, cli_argv);
+}
+
+/* Checks the client's datagrams in the capture against the first n sends of the schedule. */
+static void expect_sends(struct sc_lab *lab, int n)
+{
+        struct sc_capture_stats st[SC_MAX_CAPTURES];
+        double t[16];
+        char report[2048];
+        int got;
+
+        sct_finish_captures(lab, st);
+        got = sct_udp_times(st[0].path, "10.0.1.1", 1060, t, 16);
+        cr_assert(sct_schedule_ok(t, got, schedule, n, report, sizeof(report)),
+                  "sends of the client (capture %s), tolerance max(5 ms, 5%%) per interval:\n%s%s",
+                  st[0].path, report, sct_evidence(lab));
+}
+
+static void expect_waits(struct sc_proc *cli, int n, const char *tail, struct sc_lab *lab)
+{
+        char want[1024];
+        size_t o = (size_t)snprintf(want, sizeof(want),
+                                    "Client socket name is \\('10\\.0\\.1\\.1', [0-9]+\\)\n");
+
+        for (int i = 0; i < n; i++)
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "%s", waits[i]);
+        snprintf(want + o, sizeof(want) - o, "%s", tail);
+        expect_stdout(cli, want, lab);
+}
+
+Test(udp_remote_book, client_sends_the_book_payload, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
+        struct sc_proc *peer, *cli = client_on_pair(lab, peer_argv, &peer);
+        struct sct_io io[8];
+        int n;
+
+        sct_expect_exit(cli, 0, 5);
+        n = sct_peer_log(peer, io, 8);
+        cr_assert(n >= 1 && io[0].data && strcmp(io[0].data, "This is another message") == 0 &&
+                          io[0].len == 23,
+                  "on the wire: %s, expected 'This is another message' (23 bytes) (%s)",
+                  n ? sct_show(io[0].data ? io[0].data : "", io[0].len) : "nothing",
+                  sct_evidence(lab));
+        sct_io_free(io, n);
+        expect_waits(cli, 1, "The server says 'Your data was 23 bytes long'\n", lab);
+}
+
+Test(udp_remote_book, client_backs_off_and_gives_up, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", "--silent", NULL};
+        struct sc_proc *peer, *cli = client_on_pair(lab, peer_argv, &peer);
+        struct sct_io io[16];
+        double ended, gave_up, tol;
+        int n;
+
+        sct_expect_exit(cli, 1, 8);
+        ended = sc_now();
+        expect_waits(cli, 5, "", lab);
+        cr_assert_str_eq(sct_last_line(sc_proc_stderr(cli, NULL)),
+                         "RuntimeError: I think the server is down", "last line of stderr");
+        expect_sends(lab, 5);
+        n = sct_peer_log(peer, io, 16);
+        cr_assert(n >= 1, "the peer received nothing");
+        /* The end is seen by polling, within a millisecond; the peer's clock is the same. */
+        gave_up = ended - io[0].mono;
+        tol = 0.05 * 3.1;
+        sct_io_free(io, n);
+        cr_assert(gave_up > 3.1 - tol && gave_up < 3.1 + tol,
+                  "gave up %.3f s after the first send, expected 3.100 +- %.3f s (%s)", gave_up, tol,
+                  sct_evidence(lab));
+}
+
+Test(udp_remote_book, client_retries_until_a_datagram_gets_through, .timeout = 30)
+{
+        for (unsigned k = 1; k <= 4; k++) {
+                char suffix[16];
+                struct sc_lab *lab;
+                struct sc_rule r = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP,
+                                    .port = 1060, .drop_first = k};
+                const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
+                struct sc_proc *peer, *cli;
+
+                snprintf(suffix, sizeof(suffix), "drop-first-%u", k);
+                SCT_NEED_NAMESPACES();
+                lab = sct_lab(suffix);
+                SCT_OK(sc_lab_host(lab, "alpha"));
+                SCT_OK(sc_lab_host(lab, "beta"));
+                SCT_OK(sc_lab_segment(lab, "lan", "10.0.1.0/24", 1500));
+                SCT_OK(sc_lab_attach(lab, 0, 0, 1));
+                SCT_OK(sc_lab_attach(lab, 1, 0, 2));
+                SCT_OK(sc_lab_capture(lab, "lan", 0, -1, NULL, NULL));
+                SCT_OK(sc_lab_impair(lab, &r));
+                cli = client_on_pair(lab, peer_argv, &peer);
+                sct_expect_exit(cli, 0, 5);
+                expect_waits(cli, (int)k + 1, "The server says 'Your data was 23 bytes long'\n", lab);
+                expect_sends(lab, (int)k + 1);
+                sct_cleanup();
+        }
+}
+
+Test(udp_remote_book, client_accepts_a_late_reply, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        /* Replies take 150 ms: the first one lands after the first 0.1 s timeout. */
+        struct sc_rule r = {.segment = 0, .from_host = 1, .proto = IPPROTO_UDP, .delay_ms = 150};
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
+        struct sc_proc *peer, *cli;
+
+        SCT_OK(sc_lab_impair(lab, &r));
+        cli = client_on_pair(lab, peer_argv, &peer);
+        sct_expect_exit(cli, 0, 5);
+        expect_waits(cli, 2, "The server says 'Your data was 23 bytes long'\n", lab);
+        expect_sends(lab, 2);
+}
+
+Test(udp_remote_book, client_ignores_replies_from_other_ports, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        /* "Spoofed reply" from port 1061 first, the real reply 30 ms later. */
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", "--spoof-port", "1061", "--after", "30",
+                                   NULL};
+        struct sc_proc *peer, *cli = client_on_pair(lab, peer_argv, &peer);
+
+        sct_expect_exit(cli, 0, 5);
+        expect_waits(cli, 1, "The server says 'Your data was 23 bytes long'\n", lab);
+}
+
+Test(udp_remote_book, client_refused_fails_at_once, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        struct sc_proc *peer, *cli = client_on_pair(lab, NULL, &peer);
+        struct sc_capture_stats st[SC_MAX_CAPTURES];
+        double t[8];
+        int n;
+
+        sct_expect_exit(cli, 1, 2);
+        expect_waits(cli, 1, "", lab);
+        cr_assert(strstr(sct_last_line(sc_proc_stderr(cli, NULL)), "[Errno 111] Connection refused"),
+                  "stderr ends: %s, expected ...[Errno 111] Connection refused (%s)",
+                  sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
+        sct_finish_captures(lab, st);
+        n = sct_udp_times(st[0].path, "10.0.1.1", 1060, t, 8);
+        cr_assert_eq(n, 1, "the client sent %d datagrams, expected 1 and no retransmission (%s)",
+                     n, sct_evidence(lab));
+}
+
+Test(udp_remote_book, client_port_option, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *peer_argv[] = {sct_peer(), "udp", "2062", NULL};
+        const char *cli_argv[] = {sct_prog("udp_remote"), "client", "127.0.0.1", "-p", "2062", NULL};
+        struct sc_proc *cli;
+
+        sct_server(lab, 0, "peer", IPPROTO_UDP, 2062, peer_argv);
+        cli = sct_run(lab, 0, "client", NULL, cli_argv);
+        sct_expect_exit(cli, 0, 5);
+        expect_stdout(cli,
+                      "Client socket name is " LOOP_ADDR "\n" WAITING("0\\.1")
+                      "The server says 'Your data was 23 bytes long'\n",
+                      lab);
+}
+
+/* ---- big_sender ------------------------------------------------------ */
+
+Test(big_sender_book, fits_on_loopback_as_one_df_packet, .timeout = 20)
+{
+        const char *prog = sct_prog("big_sender");
+        struct sc_lab *lab;
+        const char *argv[] = {prog, "127.0.0.1", NULL};
+        struct sc_capture_stats st[SC_MAX_CAPTURES];
+        struct sc_pcap *cap;
+        char err[256];
+        struct sc_proc *p;
+        int found = 0;
+
+        if (sc_mode() == SC_MODE_LOOPBACK && geteuid() != 0)
+                cr_skip_test("capturing on the machine's loopback needs root");
+        lab = sct_lab(NULL);
+        SCT_OK(sc_lab_host(lab, "h1"));
+        SCT_OK(sc_lab_capture(lab, "lo", -1, 0, "lo", "udp port 1060"));
+        SCT_OK(sc_lab_start(lab));
+        p = sct_run(lab, 0, "sender", NULL, argv);
+        sct_expect_exit(p, 0, 5);
+        expect_stdout(p, "The big datagram was sent!\n", lab);
+        sct_finish_captures(lab, st);
+        cr_assert(sc_pcap_load(st[0].path, &cap, err, sizeof(err)) == 0, "%s", err);
+        for (size_t i = 0; i < cap->count; i++) {
+                const struct sc_packet *k = &cap->pkts[i];
+                bool hashes = k->payload_caplen == 65000;
+
+                for (uint32_t j = 0; hashes && j < k->payload_caplen; j++)
+                        hashes = k->payload[j] == '#';
+                cr_assert(k->ip_totlen == 65028 && k->df && k->frag_off == 0 && !k->mf && hashes,
+                          "packet %zu: IP length %u (want 65028), DF %d (want 1), fragment offset "
+                          "%u, payload %u bytes of '#': %d (%s)",
+                          i + 1, k->ip_totlen, k->df, k->frag_off, k->payload_caplen, hashes,
+                          sct_evidence(lab));
+                found++;
+        }
+        sc_pcap_free(cap);
+        cr_assert_eq(found, 1, "%d packets on lo, expected exactly one (%s)", found,
+                     sct_evidence(lab));
+}
+
+Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
+{
+        static const int mtus[] = {1500, 1280, 9000};
+        const char *prog = sct_prog("big_sender");
+
+        for (size_t i = 0; i < sizeof(mtus) / sizeof(mtus[0]); i++) {
+                struct sc_lab *lab = sct_lab_pair(mtus[i], true);
+                const char *argv[] = {prog, "10.0.1.2", NULL};
+                struct sc_capture_stats st[SC_MAX_CAPTURES];
+                char want[128];
+                double t[4];
+                struct sc_proc *p;
+
+                SCT_OK(sc_lab_start(lab));
+                p = sct_run(lab, 0, "sender", NULL, argv);
+                sct_expect_exit(p, 0, 5);
+                snprintf(want, sizeof(want), "Alas, the datagram did not make it\nActual MTU: %d\n",
+                         mtus[i]);
+                expect_stdout(p, want, lab);
+                sct_finish_captures(lab, st);
+                cr_assert_eq(sct_udp_times(st[0].path, NULL, 1060, t, 4), 0,
+                             "MTU %d: UDP left the host; with DF set nothing may (%s)", mtus[i],
+                             sct_evidence(lab));
+                sct_cleanup();
+        }
+}
+
+/* ---- udp_broadcast --------------------------------------------------- */
+
+/*
+ * Two segments joined by a router:
+ *   left  10.0.1.0/24: sender .1, h2 .2, h3 .3, router .254
+ *   right 10.0.2.0/24: router .254, h4 .4
+ */
+enum { SENDER, H2, H3, ROUTER, H4 };
+
+static struct sc_lab *broadcast_lab(void)
+{
+        struct sc_lab *lab;
+        int l, r;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab(NULL);
+        SCT_OK(sc_lab_host(lab, "sender"));
+        SCT_OK(sc_lab_host(lab, "h2"));
+        SCT_OK(sc_lab_host(lab, "h3"));
+        SCT_OK(sc_lab_host(lab, "router"));
+        SCT_OK(sc_lab_host(lab, "h4"));
+        l = sc_lab_segment(lab, "left", "10.0.1.0/24", 1500);
+        r = sc_lab_segment(lab, "right", "10.0.2.0/24", 1500);
+        SCT_OK(sc_lab_attach(lab, SENDER, l, 1));
+        SCT_OK(sc_lab_attach(lab, H2, l, 2));
+        SCT_OK(sc_lab_attach(lab, H3, l, 3));
+        SCT_OK(sc_lab_attach(lab, ROUTER, l, 254));
+        SCT_OK(sc_lab_attach(lab, ROUTER, r, 254));
+        SCT_OK(sc_lab_attach(lab, H4, r, 4));
+        SCT_OK(sc_lab_router(lab, ROUTER));
+        SCT_OK(sc_lab_capture(lab, "left", l, -1, NULL, NULL));
+        SCT_OK(sc_lab_capture(lab, "right", r, -1, NULL, NULL));
+        SCT_OK(sc_lab_start(lab));
+        return lab;
+}
+
+static void ref_client(struct sc_lab *lab, const char *name, const char *target)
+{
+        const char *argv[] = {sct_ref("udp_broadcast"), "client", target, NULL};
+
+        sct_expect_exit(sct_run(lab, SENDER, name, NULL, argv), 0, 5);
+}
+
+#define HEARD "The client at \\('10\\.0\\.1\\.1', [0-9]+\\) says: 'Broadcast datagram!'\n"
+
+static const struct {
+        const char *target;     /* where the reference client sends */
+        const char *h2, *h3, *h4; /* what each server then prints after its first line */
+} reach[] = {
+        {"10.0.1.255", HEARD, HEARD, ""},
+        {"<broadcast>", HEARD, HEARD, ""},
+};
+
+Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout = 30)
+{
+        const char *prog = sct_prog("udp_broadcast");
+
+        for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++) {
+                struct sc_lab *lab = broadcast_lab();
+                const char *argv[] = {prog, "server", "", NULL};
+                const char *ctl[] = {sct_ref("udp_broadcast"), "client", "10.0.2.4", NULL};
+                struct sc_proc *s2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, argv);
+                struct sc_proc *s3 = sct_server(lab, H3, "h3", IPPROTO_UDP, 1060, argv);
+                struct sc_proc *s4 = sct_server(lab, H4, "h4", IPPROTO_UDP, 1060, argv);
+                const char *first = "Listening for datagrams at \\('0\\.0\\.0\\.0', 1060\\)\n";
+                char want[512];
+
+                ref_client(lab, "client", reach[i].target);
+                sc_nap(SETTLE_S);
+                SCT_OK(sc_proc_stop(s2));
+                SCT_OK(sc_proc_stop(s3));
+                SCT_OK(sc_proc_stop(s4));
+                snprintf(want, sizeof(want), "%s%s", first, reach[i].h2);
+                expect_stdout(s2, want, lab);
+                snprintf(want, sizeof(want), "%s%s", first, reach[i].h3);
+                expect_stdout(s3, want, lab);
+                snprintf(want, sizeof(want), "%s%s", first, reach[i].h4);
+                expect_stdout(s4, want, lab);
+                /* Control: h4, behind the router, hears a unicast. */
+                s4 = sct_server(lab, H4, "h4-control", IPPROTO_UDP, 1060, argv);
+                sct_expect_exit(sct_run(lab, SENDER, "control", NULL, ctl), 0, 5);
+                sc_nap(SETTLE_S);
+                SCT_OK(sc_proc_stop(s4));
+                snprintf(want, sizeof(want), "%s%s", first, HEARD);
+                expect_stdout(s4, want, lab);
+                sct_cleanup();
+        }
+}
+
+Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, .timeout = 20)
+{
+        const char *prog = sct_prog("udp_broadcast");
+        struct sc_lab *lab = broadcast_lab();
+        const char *argv[] = {prog, "server", "10.0.1.2", NULL};
+        struct sc_proc *s2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, argv);
+
+        ref_client(lab, "broadcast", "10.0.1.255");
+        ref_client(lab, "unicast", "10.0.1.2");
+        sc_nap(SETTLE_S);
+        SCT_OK(sc_proc_stop(s2));
+        expect_stdout(s2, "Listening for datagrams at \\('10\\.0\\.1\\.2', 1060\\)\n" HEARD, lab);
+}
+
+Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
+{
+        static const char *const targets[] = {"10.0.1.255", "<broadcast>"};
+        const char *prog = sct_prog("udp_broadcast");
+
+        for (size_t i = 0; i < 2; i++) {
+                struct sc_lab *lab = broadcast_lab();
+                const char *cli_argv[] = {prog, "client", targets[i], NULL};
+                const char *peer_argv[] = {sct_peer(), "udp", "1060", "--silent", NULL};
+                struct sc_proc *p2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, peer_argv);
+                struct sc_proc *p4 = sct_server(lab, H4, "h4", IPPROTO_UDP, 1060, peer_argv);
+                struct sc_proc *cli = sct_run(lab, SENDER, "client", NULL, cli_argv);
+                struct sct_io io[4];
+                int n;
+
+                sct_expect_exit(cli, 0, 5);
+                expect_stdout(cli, "", lab);
+                cr_assert(sct_peer_wait(p2, "recv", 1, 2.0), "h2 heard nothing of %s (%s)",
+                          targets[i], sct_evidence(lab));
+                n = sct_peer_log(p2, io, 4);
+                cr_assert(io[0].len == 19 && strcmp(io[0].data, "Broadcast datagram!") == 0,
+                          "h2 got %s (%zu bytes), expected 'Broadcast datagram!' (19) (%s)",
+                          sct_show(io[0].data, io[0].len), io[0].len, sct_evidence(lab));
+                sct_io_free(io, n);
+                sc_nap(SETTLE_S);
+                cr_assert_eq(sct_peer_count(p4, "recv"), 0,
+                             "h4, behind the router, heard the broadcast to %s (%s)", targets[i],
+                             sct_evidence(lab));
+                sct_cleanup();
+        }
+}
