@@ -113,6 +113,8 @@ int sc_nl_veth(int nl, const char *name, const uint8_t mac[6], const char *peer,
 int sc_nl_link_up(int nl, const char *ifname, int mtu);
 int sc_nl_addr(int nl, const char *ifname, uint32_t addr, int prefix, uint32_t bcast);
 int sc_nl_default_route(int nl, const char *ifname, uint32_t gateway);
+/* A permanent ARP entry: addr is at mac on ifname. */
+int sc_nl_neigh(int nl, const char *ifname, uint32_t addr, const uint8_t mac[6]);
 /* 1 when the link's operstate is UP, 0 when not yet, -errno on error. */
 int sc_nl_oper_up(int nl, const char *ifname);
 /* Turns off checksum offload, TSO, GSO, GRO, SG (a userspace switch needs real checksums). */

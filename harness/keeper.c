@@ -194,6 +194,20 @@ static int build_host_links(struct keeper *k, int h)
                 rc = sc_nl_addr(nl, ifname, ln->addr, sg->prefix, ln->addr | ~mask);
                 if (rc < 0)
                         goto out;
+                /*
+                 * Every neighbour on the segment is known in advance: no ARP
+                 * exchange delays a first datagram (which would skew timing
+                 * checks) or varies from run to run in the captures.
+                 */
+                for (int l = 0; l < lab->nlinks; l++) {
+                        const struct sc_link *other = &lab->links[l];
+
+                        if (other->seg != ln->seg || other->host == h)
+                                continue;
+                        rc = sc_nl_neigh(nl, ifname, other->addr, other->mac);
+                        if (rc < 0)
+                                goto out;
+                }
         }
         if (!host->router && host->nlinks > 0) {
                 uint32_t gw = 0;

@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
+#include <linux/neighbour.h>
 #include <linux/veth.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -228,6 +229,27 @@ int sc_nl_default_route(int nl, const char *ifname, uint32_t gateway)
         rc = nl_talk(nl, &b.h, NULL);
         if (rc < 0)
                 return sc_fail(-rc, "default route on %s: %s", ifname, strerror(-rc));
+        return 0;
+}
+
+int sc_nl_neigh(int nl, const char *ifname, uint32_t addr, const uint8_t mac[6])
+{
+        struct nlbuf b;
+        struct ndmsg *nd;
+        int idx = ifindex(ifname), rc;
+
+        if (idx < 0)
+                return idx;
+        nl_init(&b, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*nd));
+        nd = NLMSG_DATA(&b.h);
+        nd->ndm_family = AF_INET;
+        nd->ndm_ifindex = idx;
+        nd->ndm_state = NUD_PERMANENT;
+        nla_put(&b.h, NDA_DST, &addr, 4);
+        nla_put(&b.h, NDA_LLADDR, mac, 6);
+        rc = nl_talk(nl, &b.h, NULL);
+        if (rc < 0)
+                return sc_fail(-rc, "neighbour entry on %s: %s", ifname, strerror(-rc));
         return 0;
 }
 
