@@ -140,9 +140,18 @@ static void exec_program(const struct sc_proc_opts *o)
                 extra++;
         envp = calloc(n + extra + 1, sizeof(*envp));
         if (envp) {
-                memcpy(envp, environ, n * sizeof(*envp));
+                size_t k = 0;
+
+                /*
+                 * Programs run as a person would run them: a Python port
+                 * block-buffers its stdout on a file, as the book's programs
+                 * do, even where the caller's environment says otherwise.
+                 */
+                for (size_t i = 0; i < n; i++)
+                        if (strncmp(environ[i], "PYTHONUNBUFFERED=", 17) != 0)
+                                envp[k++] = environ[i];
                 for (size_t i = 0; i < extra; i++)
-                        envp[n + i] = (char *)o->env[i];
+                        envp[k++] = (char *)o->env[i];
         }
         execve(o->argv[0], (char *const *)o->argv, envp ? envp : environ);
         dprintf(2, "sockcheck: cannot run %s: %s\n", o->argv[0], strerror(errno));

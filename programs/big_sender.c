@@ -47,8 +47,8 @@ static void send_big_datagram(const char *host, long port)
 int main(int argc, char **argv)
 {
         static const struct fopnp_cli cli = {
-                .description = "Send UDP packet to get MTU",
-                .host_help = "the host to which to target the packet",
+            .description = "Send UDP packet to get MTU",
+            .host_help = "the host to which to target the packet",
         };
         struct fopnp_args args;
 

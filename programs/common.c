@@ -43,12 +43,12 @@ void sc_init(const char *prog)
 
 static void fopnp_usage(const struct fopnp_cli *cli, FILE *f)
 {
-        fprintf(f, "usage: %s [-h] [-p PORT]%s%s\n", sc_prog, cli->role_help ? " {client,server}" : "",
-                cli->host_help ? " host" : "");
+        fprintf(f, "usage: %s [-h] [-p PORT]%s%s\n", sc_prog,
+                cli->role_help ? " {client,server}" : "", cli->host_help ? " host" : "");
 }
 
 static noreturn void usage_error(const struct fopnp_cli *cli, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static noreturn void usage_error(const struct fopnp_cli *cli, const char *fmt, ...)
 {
@@ -176,7 +176,8 @@ void fopnp_parse(const struct fopnp_cli *cli, int argc, char **argv, struct fopn
                 } else if (!dashdash && is_help(a)) {
                         fopnp_help(cli);
                 } else if (!dashdash && strcmp(a, "-p") == 0) {
-                        if (i + 1 >= argc || is_option(argv[i + 1]) || strcmp(argv[i + 1], "--") == 0)
+                        if (i + 1 >= argc || is_option(argv[i + 1]) ||
+                            strcmp(argv[i + 1], "--") == 0)
                                 usage_error(cli, "argument -p: expected one argument");
                         set_port(cli, argv[++i], out);
                 } else if (!dashdash && strncmp(a, "-p", 2) == 0 && a[2] != '-') {
@@ -228,8 +229,8 @@ void noargs_parse(int argc, char **argv, const char *description)
         }
         joined[0] = '\0';
         for (i = 1; i < argc && len + strlen(argv[i]) + 2 < sizeof(joined); i++)
-                len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s", i > 1 ? " " : "",
-                                        argv[i]);
+                len += (size_t)snprintf(joined + len, sizeof(joined) - len, "%s%s",
+                                        i > 1 ? " " : "", argv[i]);
         usage_error(NULL, "unrecognized arguments: %s", joined);
 }
 

@@ -22,10 +22,11 @@ int main(int argc, char **argv)
         int s;
 
         sc_init("echo_client");
-        noargs_parse(argc, argv,
-                     "Echo client (bogotobogo echo_client.py): connects to port 12345 of the\n"
-                     "address gethostname() resolves to, sends \"Hello, world\", receives once and\n"
-                     "prints the repr() of what came back.");
+        noargs_parse(
+            argc, argv,
+            "Echo client (bogotobogo echo_client.py): connects to port 12345 of the\n"
+            "address gethostname() resolves to, sends \"Hello, world\", receives once and\n"
+            "prints the repr() of what came back.");
         if (gethostname(host, sizeof(host) - 1) != 0)
                 py_die_errno("gethostname", errno);
         host[sizeof(host) - 1] = '\0';

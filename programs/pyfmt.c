@@ -215,8 +215,8 @@ void py_datetime(struct pybuf *b, time_t sec, long usec)
                 b->truncated = true;
                 return;
         }
-        py_printf(b, "%04d-%02d-%02d %02d:%02d:%02d", 1900 + tm.tm_year, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        py_printf(b, "%04d-%02d-%02d %02d:%02d:%02d", 1900 + tm.tm_year, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
         if (usec != 0)
                 py_printf(b, ".%06ld", usec);
 }

@@ -23,10 +23,11 @@ int main(int argc, char **argv)
         int sock, conn;
 
         sc_init("time_server");
-        noargs_parse(argc, argv,
-                     "Time server (bogotobogo server.py): listens on port 9999 of the address\n"
-                     "gethostname() resolves to, sends each client the ctime() and \"\\r\\n\", and\n"
-                     "closes the connection at once.");
+        noargs_parse(
+            argc, argv,
+            "Time server (bogotobogo server.py): listens on port 9999 of the address\n"
+            "gethostname() resolves to, sends each client the ctime() and \"\\r\\n\", and\n"
+            "closes the connection at once.");
         sock = sc_socket(SOCK_STREAM);
         if (gethostname(host, sizeof(host) - 1) != 0)
                 py_die_errno("gethostname", errno);

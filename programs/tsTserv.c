@@ -58,9 +58,10 @@ int main(int argc, char **argv)
         int sock, conn;
 
         sc_init("tsTserv");
-        noargs_parse(argc, argv,
-                     "TCP timestamp server (Core Python Programming, Example 16.1): listens on\n"
-                     "0.0.0.0:21567 and sends every chunk it receives back as \"[<ctime>] <chunk>\".");
+        noargs_parse(
+            argc, argv,
+            "TCP timestamp server (Core Python Programming, Example 16.1): listens on\n"
+            "0.0.0.0:21567 and sends every chunk it receives back as \"[<ctime>] <chunk>\".");
         sock = sc_socket(SOCK_STREAM);
         sc_bind(sock, "", PORT);
         sc_listen(sock, 5);

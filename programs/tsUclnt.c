@@ -28,11 +28,12 @@ int main(int argc, char **argv)
         int sock;
 
         sc_init("tsUclnt");
-        noargs_parse(argc, argv,
-                     "UDP timestamp client (Core Python Programming, Example 16.4): sends each\n"
-                     "line read from stdin after a \"> \" prompt as a datagram to localhost:21567,\n"
-                     "then to whoever answered last, and prints the reply.  An empty line or end\n"
-                     "of input ends it.");
+        noargs_parse(
+            argc, argv,
+            "UDP timestamp client (Core Python Programming, Example 16.4): sends each\n"
+            "line read from stdin after a \"> \" prompt as a datagram to localhost:21567,\n"
+            "then to whoever answered last, and prints the reply.  An empty line or end\n"
+            "of input ends it.");
         sock = sc_socket(SOCK_DGRAM);
         pybuf_init(&reply, text, sizeof(text));
         for (;;) {

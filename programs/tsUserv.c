@@ -23,9 +23,10 @@ int main(int argc, char **argv)
         int sock;
 
         sc_init("tsUserv");
-        noargs_parse(argc, argv,
-                     "UDP timestamp server (Core Python Programming, Example 16.3): listens on\n"
-                     "0.0.0.0:21567 and returns every datagram to its sender as \"[<ctime>] <data>\".");
+        noargs_parse(
+            argc, argv,
+            "UDP timestamp server (Core Python Programming, Example 16.3): listens on\n"
+            "0.0.0.0:21567 and returns every datagram to its sender as \"[<ctime>] <data>\".");
         sock = sc_socket(SOCK_DGRAM);
         sc_bind(sock, "", PORT);
         pybuf_init(&line, text, sizeof(text));

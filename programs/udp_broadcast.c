@@ -56,9 +56,9 @@ static void client(const char *network, long port)
 int main(int argc, char **argv)
 {
         static const struct fopnp_cli cli = {
-                .description = "Send, receive UDP broadcast",
-                .role_help = "which role to take",
-                .host_help = "interface the server listens at; network the client sends to",
+            .description = "Send, receive UDP broadcast",
+            .role_help = "which role to take",
+            .host_help = "interface the server listens at; network the client sends to",
         };
         struct fopnp_args args;
 

@@ -85,8 +85,8 @@ static void client(long port)
 int main(int argc, char **argv)
 {
         static const struct fopnp_cli cli = {
-                .description = "Send and receive UDP locally",
-                .role_help = "which role to play",
+            .description = "Send and receive UDP locally",
+            .role_help = "which role to play",
         };
         struct fopnp_args args;
 

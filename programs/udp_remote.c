@@ -47,7 +47,8 @@ static void seed_coin(void)
                 errno = 0;
                 coin_state = strtoull(s, &end, 10);
                 if (errno != 0 || end == s || *end != '\0')
-                        py_die("ValueError", "SOCKCHECK_SEED must be a decimal integer, not '%s'", s);
+                        py_die("ValueError", "SOCKCHECK_SEED must be a decimal integer, not '%s'",
+                               s);
                 return;
         }
         if (getrandom(&coin_state, sizeof(coin_state), 0) != (ssize_t)sizeof(coin_state))
@@ -171,11 +172,11 @@ static void client(const char *hostname, long port)
 int main(int argc, char **argv)
 {
         static const struct fopnp_cli cli = {
-                .description = "Send and receive UDP, pretending packets are often dropped",
-                .role_help = "which role to take",
-                .host_help = "interface the server listens at; host the client sends to",
-                .epilog = "The server drops each datagram on a fair coin flip, seeded at random.\n"
-                          "Set SOCKCHECK_SEED to a decimal integer for a reproducible sequence.",
+            .description = "Send and receive UDP, pretending packets are often dropped",
+            .role_help = "which role to take",
+            .host_help = "interface the server listens at; host the client sends to",
+            .epilog = "The server drops each datagram on a fair coin flip, seeded at random.\n"
+                      "Set SOCKCHECK_SEED to a decimal integer for a reproducible sequence.",
         };
         struct fopnp_args args;
 

@@ -32,8 +32,8 @@ static void sbuf_init(struct sbuf *s)
 static void expect(const struct pybuf *b, const char *want)
 {
         cr_assert_not(b->truncated, "unexpected truncation, have \"%s\"", b->data);
-        cr_assert_eq(b->len, strlen(want), "length %zu, want %zu for \"%s\" (have \"%s\")",
-                     b->len, strlen(want), want, b->data);
+        cr_assert_eq(b->len, strlen(want), "length %zu, want %zu for \"%s\" (have \"%s\")", b->len,
+                     strlen(want), want, b->data);
         cr_assert_str_eq(b->data, want);
 }
 
@@ -45,23 +45,26 @@ struct repr_case {
         const char *bytes;
 };
 
-#define RC(lit, s, by) {lit, sizeof(lit) - 1, s, by}
+#define RC(lit, s, by)                                                                             \
+        {                                                                                          \
+                lit, sizeof(lit) - 1, s, by                                                        \
+        }
 
 static const struct repr_case repr_cases[] = {
-        RC("", "''", "b''"),
-        RC("This is another message", "'This is another message'", "b'This is another message'"),
-        RC("it's", "\"it's\"", "b\"it's\""),
-        RC("say \"hi\"", "'say \"hi\"'", "b'say \"hi\"'"),
-        RC("both ' and \"", "'both \\' and \"'", "b'both \\' and \"'"),
-        RC("'", "\"'\"", "b\"'\""),
-        RC("back\\slash", "'back\\\\slash'", "b'back\\\\slash'"),
-        RC("\"'\\", "'\"\\'\\\\'", "b'\"\\'\\\\'"),
-        RC("a\tb\nc\rd", "'a\\tb\\nc\\rd'", "b'a\\tb\\nc\\rd'"),
-        RC("\x00", "'\\x00'", "b'\\x00'"),
-        RC("nul\x00in middle", "'nul\\x00in middle'", "b'nul\\x00in middle'"),
-        RC("\x01\x1b\x1f \x7f~", "'\\x01\\x1b\\x1f \\x7f~'", "b'\\x01\\x1b\\x1f \\x7f~'"),
-        RC("\x80\xe9\xff", "'\\x80\\xe9\\xff'", "b'\\x80\\xe9\\xff'"),
-        RC("caf\xc3\xa9", "'caf\\xc3\\xa9'", "b'caf\\xc3\\xa9'"),
+    RC("", "''", "b''"),
+    RC("This is another message", "'This is another message'", "b'This is another message'"),
+    RC("it's", "\"it's\"", "b\"it's\""),
+    RC("say \"hi\"", "'say \"hi\"'", "b'say \"hi\"'"),
+    RC("both ' and \"", "'both \\' and \"'", "b'both \\' and \"'"),
+    RC("'", "\"'\"", "b\"'\""),
+    RC("back\\slash", "'back\\\\slash'", "b'back\\\\slash'"),
+    RC("\"'\\", "'\"\\'\\\\'", "b'\"\\'\\\\'"),
+    RC("a\tb\nc\rd", "'a\\tb\\nc\\rd'", "b'a\\tb\\nc\\rd'"),
+    RC("\x00", "'\\x00'", "b'\\x00'"),
+    RC("nul\x00in middle", "'nul\\x00in middle'", "b'nul\\x00in middle'"),
+    RC("\x01\x1b\x1f \x7f~", "'\\x01\\x1b\\x1f \\x7f~'", "b'\\x01\\x1b\\x1f \\x7f~'"),
+    RC("\x80\xe9\xff", "'\\x80\\xe9\\xff'", "b'\\x80\\xe9\\xff'"),
+    RC("caf\xc3\xa9", "'caf\\xc3\\xa9'", "b'caf\\xc3\\xa9'"),
 };
 
 Test(pyfmt, repr_str_table, .timeout = 10)
@@ -72,8 +75,8 @@ Test(pyfmt, repr_str_table, .timeout = 10)
 
                 sbuf_init(&s);
                 py_repr_str(&s.b, c->in, c->n);
-                cr_assert_eq(s.b.len, strlen(c->str), "case %zu: str repr %s, want %s", i,
-                             s.b.data, c->str);
+                cr_assert_eq(s.b.len, strlen(c->str), "case %zu: str repr %s, want %s", i, s.b.data,
+                             c->str);
                 cr_assert_str_eq(s.b.data, c->str, "case %zu", i);
         }
 }
@@ -164,11 +167,11 @@ struct addr_case {
 Test(pyfmt, addr_tuple, .timeout = 10)
 {
         static const struct addr_case cases[] = {
-                {"127.0.0.1", 1060, "('127.0.0.1', 1060)"},
-                {"0.0.0.0", 0, "('0.0.0.0', 0)"},
-                {"10.0.0.2", 55583, "('10.0.0.2', 55583)"},
-                {"255.255.255.255", 65535, "('255.255.255.255', 65535)"},
-                {"192.168.1.129", 21567, "('192.168.1.129', 21567)"},
+            {"127.0.0.1", 1060, "('127.0.0.1', 1060)"},
+            {"0.0.0.0", 0, "('0.0.0.0', 0)"},
+            {"10.0.0.2", 55583, "('10.0.0.2', 55583)"},
+            {"255.255.255.255", 65535, "('255.255.255.255', 65535)"},
+            {"192.168.1.129", 21567, "('192.168.1.129', 21567)"},
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -190,13 +193,23 @@ Test(pyfmt, float_repr, .timeout = 10)
                 double x;
                 const char *want;
         } cases[] = {
-                {0.1, "0.1"},       {0.2, "0.2"},   {0.4, "0.4"},
-                {0.8, "0.8"},       {1.6, "1.6"},   {3.2, "3.2"},
-                {2.0, "2.0"},       {0.0, "0.0"},   {-0.0, "-0.0"},
-                {0.1 + 0.2, "0.30000000000000004"}, {1e16, "1e+16"},
-                {1e15, "1000000000000000.0"},       {0.0001, "0.0001"},
-                {0.00001, "1e-05"}, {-2.5, "-2.5"}, {1.5e300, "1.5e+300"},
-                {123456.789, "123456.789"},
+            {0.1, "0.1"},
+            {0.2, "0.2"},
+            {0.4, "0.4"},
+            {0.8, "0.8"},
+            {1.6, "1.6"},
+            {3.2, "3.2"},
+            {2.0, "2.0"},
+            {0.0, "0.0"},
+            {-0.0, "-0.0"},
+            {0.1 + 0.2, "0.30000000000000004"},
+            {1e16, "1e+16"},
+            {1e15, "1000000000000000.0"},
+            {0.0001, "0.0001"},
+            {0.00001, "1e-05"},
+            {-2.5, "-2.5"},
+            {1.5e300, "1.5e+300"},
+            {123456.789, "123456.789"},
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
