@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sc_pcap_activate(pcap_t *p, const char *ifname)
+int sc_pcap_activate(pcap_t *p, const char *ifname, int snaplen, int buffer_bytes)
 {
         int rc;
 
-        pcap_set_snaplen(p, 262144);
+        pcap_set_snaplen(p, snaplen);
         pcap_set_immediate_mode(p, 1);
-        pcap_set_buffer_size(p, 8 << 20);
+        /* The kernel allocates the ring up front: about 4 ms per MiB. */
+        pcap_set_buffer_size(p, buffer_bytes);
         pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
         rc = pcap_activate(p);
         if (rc < 0)
@@ -38,7 +39,7 @@ int sc_cap_open_live(struct sc_cap *c)
         c->live = pcap_create(c->spec.ifname, errbuf);
         if (!c->live)
                 return sc_fail(EIO, "capture on %s: %s", c->spec.ifname, errbuf);
-        rc = sc_pcap_activate(c->live, c->spec.ifname);
+        rc = sc_pcap_activate(c->live, c->spec.ifname, 262144, 2 << 20);
         if (rc < 0)
                 return rc;
         if (c->spec.bpf[0]) {

@@ -39,7 +39,11 @@ void sc_cap_drain(struct sc_cap *c);
 int sc_cap_finish(struct sc_cap *c, const char *dir, struct sc_capture_stats *st);
 void sc_cap_free(struct sc_cap *c);
 
-/* Sets the common options (immediate, nanosecond, big buffer) and activates. */
-int sc_pcap_activate(pcap_t *p, const char *ifname);
+/*
+ * Sets the common options (immediate, nanosecond, snaplen, ring size) and
+ * activates.  The kernel allocates the ring up front, its slots sized by the
+ * snaplen, so a small snaplen makes a quick start.
+ */
+int sc_pcap_activate(pcap_t *p, const char *ifname, int snaplen, int buffer_bytes);
 
 #endif

@@ -299,7 +299,12 @@ static int open_port_pcaps(struct keeper *k)
                 p->pcap = pcap_create(p->ifname, errbuf);
                 if (!p->pcap)
                         return sc_fail(EIO, "switch port %s: %s", p->ifname, errbuf);
-                rc = sc_pcap_activate(p->pcap, p->ifname);
+                /*
+                 * No frame on a port exceeds its MTU plus the Ethernet header,
+                 * and the keeper reads a port as soon as it is readable.
+                 */
+                rc = sc_pcap_activate(p->pcap, p->ifname, k->lab->links[p->link].mtu + 18,
+                                      1 << 20);
                 if (rc < 0)
                         return rc;
                 if (pcap_setdirection(p->pcap, PCAP_D_IN) < 0)
