@@ -1082,11 +1082,21 @@ static uint64_t fnv1a64(const uint8_t *p, size_t n)
         return h;
 }
 
-#define RUN_MIN 8          /* shorter runs of one byte stay literal */
-#define DESCRIBE_MAX 120   /* a longer run-length description is replaced by a prefix */
+#define RUN_MIN 8        /* shorter runs of one byte stay literal */
+#define DESCRIBE_MAX 120 /* a longer run-length description is replaced by a prefix */
 #define CANON_INLINE_MAX 200
 
-/* "'[<ctime>] ' + 1024 x '#'": literal stretches and runs of one byte. */
+/* Appends one part of a description, "+"-separated. */
+static void describe_part(struct sb *b, bool *first, const uint8_t *p, size_t n, size_t run)
+{
+        sb_puts(b, *first ? "" : " + ");
+        *first = false;
+        if (run)
+                sb_printf(b, "%zu x ", run);
+        sb_quoted(b, p, n, 0);
+}
+
+/* "'[<ctime>] ' + 1024 x '#'": literal stretches, and runs of one byte. */
 static void describe_runs(struct sb *b, const uint8_t *p, size_t n)
 {
         size_t i = 0, j, lit = 0;
@@ -1095,20 +1105,16 @@ static void describe_runs(struct sb *b, const uint8_t *p, size_t n)
         while (i < n) {
                 for (j = i; j < n && p[j] == p[i]; j++)
                         ;
-                if (j - i >= RUN_MIN || j == n) {
-                        if (i > lit) {
-                                sb_puts(b, first ? "" : " + ");
-                                sb_quoted(b, p + lit, i - lit, 0);
-                                first = false;
-                        }
-                        sb_puts(b, first ? "" : " + ");
-                        sb_printf(b, "%zu x ", j - i);
-                        sb_quoted(b, p + i, 1, 0);
-                        first = false;
+                if (j - i >= RUN_MIN) {
+                        if (i > lit)
+                                describe_part(b, &first, p + lit, i - lit, 0);
+                        describe_part(b, &first, p + i, 1, j - i);
                         lit = j;
                 }
                 i = j;
         }
+        if (n > lit)
+                describe_part(b, &first, p + lit, n - lit, 0);
 }
 
 /*
@@ -1210,11 +1216,20 @@ static void fmt_tcp(struct sb *b, struct fmt *f, const struct sc_packet *p)
 static const char *unreach_name(uint8_t code)
 {
         static const char *const names[] = {
-                "net unreachable",      "host unreachable",     "protocol unreachable",
-                "port unreachable",     "fragmentation needed", "source route failed",
-                "net unknown",          "host unknown",         "source host isolated",
-                "net prohibited",       "host prohibited",      "net unreachable for TOS",
-                "host unreachable for TOS", "admin prohibited",
+            "net unreachable",
+            "host unreachable",
+            "protocol unreachable",
+            "port unreachable",
+            "fragmentation needed",
+            "source route failed",
+            "net unknown",
+            "host unknown",
+            "source host isolated",
+            "net prohibited",
+            "host prohibited",
+            "net unreachable for TOS",
+            "host unreachable for TOS",
+            "admin prohibited",
         };
 
         return code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
@@ -1385,8 +1400,9 @@ static void fmt_packet(struct sb *b, struct fmt *f, const struct sc_packet *p)
         case SC_L3_ARP:
                 fmt_arp(b, p);
                 break;
-        case SC_L3_NONE:
-                sb_printf(b, "frame of %u bytes, not IP", p->wirelen);
+        case SC_L3_NONE: /* with a problem: too broken to say what it carries */
+                sb_printf(b, p->problem[0] ? "frame of %u bytes" : "frame of %u bytes, not IP",
+                          p->wirelen);
                 break;
         default:
                 sb_printf(b, "EtherType 0x%04x, %u bytes", (unsigned)p->l3, p->wirelen);
@@ -1595,10 +1611,10 @@ int sc_timeline_write(FILE *out, const struct sc_pcap *cap, const char *fates_pa
  * id/seq, ARP and everything that is not IPv4 UDP/TCP/ICMP.
  */
 static const char canon_header[] =
-        "# sockcheck canonical capture v1: IPv4 UDP/TCP/ICMP only; no times, IP IDs, TTLs,\n"
-        "# checksums, TCP windows or options; ports not fixed become C1, C2... in order of\n"
-        "# appearance; TCP seq/ack relative to each direction's SYN; <ctime> and <datetime>\n"
-        "# stand for timestamps in payloads; pure ACKs are left out (see decode.c).\n";
+    "# sockcheck canonical capture v1: IPv4 UDP/TCP/ICMP only; no times, IP IDs, TTLs,\n"
+    "# checksums, TCP windows or options; ports not fixed become C1, C2... in order of\n"
+    "# appearance; TCP seq/ack relative to each direction's SYN; <ctime> and <datetime>\n"
+    "# stand for timestamps in payloads; pure ACKs are left out (see decode.c).\n";
 
 static bool canon_keeps(const struct sc_packet *p)
 {
@@ -1736,8 +1752,8 @@ static int diff_middle(struct diff *d, size_t lo, size_t he, size_t ha)
         for (i = n; i-- > 0;)
                 for (j = m; j-- > 0;)
                         T(i, j) = line_eq(&d->e[lo + i], &d->a[lo + j])
-                                          ? T(i + 1, j + 1) + 1
-                                          : max_u32(T(i + 1, j), T(i, j + 1));
+                                      ? T(i + 1, j + 1) + 1
+                                      : max_u32(T(i + 1, j), T(i, j + 1));
         i = j = 0;
         while (i < n && j < m) {
                 if (line_eq(&d->e[lo + i], &d->a[lo + j])) {
@@ -1788,16 +1804,16 @@ static void print_hunks(struct sb *b, const struct diff *d)
         while (k < d->nedits) {
                 dels = adds = 0;
                 for (end = k; end < d->nedits; end++) {
-                        if (end > k && (d->edits[end].ie != d->edits[end - 1].ie +
-                                                                 (d->edits[end - 1].op == '-') ||
-                                        d->edits[end].ia != d->edits[end - 1].ia +
-                                                                 (d->edits[end - 1].op == '+')))
+                        if (end > k && (d->edits[end].ie !=
+                                            d->edits[end - 1].ie + (d->edits[end - 1].op == '-') ||
+                                        d->edits[end].ia !=
+                                            d->edits[end - 1].ia + (d->edits[end - 1].op == '+')))
                                 break;
                         d->edits[end].op == '-' ? dels++ : adds++;
                 }
                 show_d = dels < left - (adds < left / 2 ? adds : left / 2)
-                                 ? dels
-                                 : left - (adds < left / 2 ? adds : left / 2);
+                             ? dels
+                             : left - (adds < left / 2 ? adds : left / 2);
                 show_a = adds < left - show_d ? adds : left - show_d;
                 if (show_d + show_a) {
                         sb_printf(b, "@@ -%zu +%zu @@\n", d->edits[k].ie + 1, d->edits[k].ia + 1);

@@ -19,7 +19,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Link types we decode (pcap LINKTYPE_* values; RAW also as DLT 12 and 14). */
+/*
+ * Link types we decode (pcap LINKTYPE_* values).  The reader maps 12 and 14
+ * (DLT_RAW as some systems write it), 228 (IPV4) and 229 (IPV6) to RAW.
+ */
 enum sc_linktype {
         SC_LINK_NULL = 0,        /* BSD loopback: 4-byte address family, host order */
         SC_LINK_EN10MB = 1,      /* Ethernet II / IEEE 802.3 */
@@ -34,7 +37,9 @@ enum sc_linktype {
 enum sc_l3 { SC_L3_NONE = 0, SC_L3_IPV4 = 4, SC_L3_IPV6 = 6, SC_L3_ARP = 0x806 };
 
 /* The book's fixed ports: FOPNP 1060, Chun 21567, time 9999, echo 12345. */
+/* clang-format off */
 #define SC_BOOK_PORTS {1060, 21567, 9999, 12345}
+/* clang-format on */
 #define SC_BOOK_NPORTS 4
 
 /* Largest record a pcap file may claim (libpcap's MAXIMUM_SNAPLEN). */
@@ -46,39 +51,39 @@ enum sc_l3 { SC_L3_NONE = 0, SC_L3_IPV4 = 4, SC_L3_IPV6 = 6, SC_L3_ARP = 0x806 }
  * network order (as in struct in_addr), everything else in host order.
  */
 struct sc_packet {
-        uint64_t ts_ns;          /* capture time, ns since the epoch */
+        uint64_t ts_ns;           /* capture time, ns since the epoch */
         uint32_t caplen, wirelen; /* bytes in the file, bytes on the wire */
-        const uint8_t *frame;    /* caplen bytes, owned by the sc_pcap (or the caller) */
+        const uint8_t *frame;     /* caplen bytes, owned by the sc_pcap (or the caller) */
 
-        int l3;                  /* enum sc_l3, or the unknown EtherType (> 0x5ff) */
+        int l3; /* enum sc_l3, or the unknown EtherType (> 0x5ff) */
         /* IPv4 (RFC 791) */
         uint32_t ip_src, ip_dst;
         uint8_t proto, ttl;
-        uint8_t ip_hlen;         /* header length in bytes, options included */
+        uint8_t ip_hlen; /* header length in bytes, options included */
         bool df, mf;
-        bool ip_csum_bad;        /* header checksum does not verify */
+        bool ip_csum_bad; /* header checksum does not verify */
         uint16_t ip_id, ip_totlen;
-        uint16_t frag_off;       /* in bytes */
+        uint16_t frag_off; /* in bytes */
         /* IPv6 (RFC 8200), only enough to print it */
         uint8_t ip6_src[16], ip6_dst[16];
         uint8_t ip6_next;
         uint16_t ip6_plen;
 
-        int l4;                  /* IP protocol whose header decoded completely, else 0 */
+        int l4; /* IP protocol whose header decoded completely, else 0 */
         /* UDP (RFC 768) and TCP (RFC 9293) */
         uint16_t sport, dport;
-        uint16_t udp_len;        /* UDP length field (whole datagram when fragmented) */
-        uint32_t seq, ack;       /* absolute */
-        uint8_t tcp_flags;       /* CWR ECE URG ACK PSH RST SYN FIN */
-        uint8_t tcp_hlen;        /* data offset in bytes */
-        uint8_t tcp_optlen;      /* option bytes captured, at tcp_opts */
+        uint16_t udp_len;   /* UDP length field (whole datagram when fragmented) */
+        uint32_t seq, ack;  /* absolute */
+        uint8_t tcp_flags;  /* CWR ECE URG ACK PSH RST SYN FIN */
+        uint8_t tcp_hlen;   /* data offset in bytes */
+        uint8_t tcp_optlen; /* option bytes captured, at tcp_opts */
         uint16_t window;
         const uint8_t *tcp_opts;
         /* ICMP (RFC 792) */
         uint8_t icmp_type, icmp_code;
         uint16_t icmp_id, icmp_seq; /* echo */
-        uint16_t icmp_mtu;       /* next-hop MTU of "fragmentation needed" (RFC 1191) */
-        uint8_t quote;           /* quoted datagram: 0 none, 1 IP header, 2 with ports */
+        uint16_t icmp_mtu;          /* next-hop MTU of "fragmentation needed" (RFC 1191) */
+        uint8_t quote;              /* quoted datagram: 0 none, 1 IP header, 2 with ports */
         uint32_t q_src, q_dst;
         uint8_t q_proto;
         uint16_t q_totlen, q_sport, q_dport;
@@ -97,14 +102,14 @@ struct sc_packet {
 
 /* A whole capture file; sc_pcap_free releases it and every frame. */
 struct sc_pcap {
-        int linktype;            /* enum sc_linktype (FCS bits masked off) */
-        bool nsec;               /* nanosecond timestamps (magic 0xa1b23c4d) */
-        bool swapped;            /* written in the other byte order */
+        int linktype; /* enum sc_linktype (FCS bits masked off) */
+        bool nsec;    /* nanosecond timestamps (magic 0xa1b23c4d) */
+        bool swapped; /* written in the other byte order */
         uint32_t snaplen;
         size_t count;
         struct sc_packet *pkts;
-        char problem[160];       /* why reading stopped before the end, "" if it did not */
-        uint8_t *data;           /* the file's bytes; frames point into them */
+        char problem[160]; /* why reading stopped before the end, "" if it did not */
+        uint8_t *data;     /* the file's bytes; frames point into them */
         size_t data_len;
 };
 

@@ -55,6 +55,11 @@ struct sc_capture_spec {
         char bpf[256];
 };
 
+struct sc_relay_spec {
+        int host;
+        uint16_t listen_port, target_port;
+};
+
 struct sc_lab {
         char name[256];
         char dir[768];
@@ -65,6 +70,8 @@ struct sc_lab {
         struct sc_link links[SC_MAX_LINKS];
         struct sc_rule rules[SC_MAX_RULES];
         struct sc_capture_spec caps[SC_MAX_CAPTURES];
+        int nrelays;
+        struct sc_relay_spec relays[SC_MAX_RELAYS];
         uint64_t seed;
         bool started, captures_finished;
         /* after start */

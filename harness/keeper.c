@@ -21,6 +21,7 @@
 #include "impair.h"
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -56,6 +57,26 @@ struct pending {
         uint8_t *data;
 };
 
+/* A UDP relay (sc_lab_relay): one upstream socket per client it has seen. */
+struct relay_flow {
+        struct sockaddr_in client;
+        int up; /* connected to 127.0.0.1:target */
+};
+
+struct relay {
+        int listen_fd;
+        int nflows;
+        struct relay_flow flows[16];
+};
+
+struct rpending {
+        int64_t release_ns;
+        int fd;
+        struct sockaddr_in to; /* sin_port 0: fd is connected */
+        uint32_t len;
+        uint8_t *data;
+};
+
 struct keeper {
         struct sc_lab *lab;
         int ctl;
@@ -68,6 +89,9 @@ struct keeper {
         struct pending *q;
         size_t nq, qcap;
         uint64_t order;
+        struct relay relays[SC_MAX_RELAYS];
+        struct rpending *rq;
+        size_t nrq, rqcap;
         FILE *faults;
         double t0;
 };
@@ -341,6 +365,59 @@ static int open_captures(struct keeper *k)
         return 0;
 }
 
+/* Enters host h's namespace to make a socket there (no-op in loopback mode). */
+static int enter_host(struct keeper *k, int h)
+{
+        return k->lab->mode == SC_MODE_LOOPBACK ? 0 : enter(k->netns[h], k->lab->hosts[h].name);
+}
+
+static int leave_host(struct keeper *k)
+{
+        return k->lab->mode == SC_MODE_LOOPBACK || k->swns < 0 ? 0 : enter(k->swns, "switch");
+}
+
+static int udp_socket(uint16_t bind_port, uint16_t connect_port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0)
+                return sc_fail(errno, "relay socket: %s", strerror(errno));
+        a.sin_port = htons(bind_port);
+        if (bind_port && bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                int e = errno;
+
+                close(fd);
+                return sc_fail(e, "relay: bind 127.0.0.1:%u: %s", bind_port, strerror(e));
+        }
+        a.sin_port = htons(connect_port);
+        if (connect_port && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                int e = errno;
+
+                close(fd);
+                return sc_fail(e, "relay: connect 127.0.0.1:%u: %s", connect_port, strerror(e));
+        }
+        return fd;
+}
+
+static int open_relays(struct keeper *k)
+{
+        for (int i = 0; i < k->lab->nrelays; i++) {
+                const struct sc_relay_spec *r = &k->lab->relays[i];
+                int rc = enter_host(k, r->host);
+
+                if (rc < 0)
+                        return rc;
+                k->relays[i].listen_fd = udp_socket(r->listen_port, 0);
+                if (k->relays[i].listen_fd < 0)
+                        return k->relays[i].listen_fd;
+                rc = leave_host(k);
+                if (rc < 0)
+                        return rc;
+        }
+        return 0;
+}
+
 static int build(struct keeper *k)
 {
         struct sc_lab *lab = k->lab;
@@ -349,8 +426,10 @@ static int build(struct keeper *k)
         k->userns = k->swns = -1;
         for (int h = 0; h < SC_MAX_HOSTS; h++)
                 k->netns[h] = -1;
-        if (lab->mode == SC_MODE_LOOPBACK)
-                return open_captures(k);
+        if (lab->mode == SC_MODE_LOOPBACK) {
+                rc = open_relays(k);
+                return rc < 0 ? rc : open_captures(k);
+        }
         if (lab->mode == SC_MODE_ROOTLESS) {
                 rc = enter_userns();
                 if (rc < 0)
@@ -385,7 +464,8 @@ static int build(struct keeper *k)
                 if (rc < 0)
                         return rc;
         }
-        return open_captures(k);
+        rc = open_relays(k);
+        return rc < 0 ? rc : open_captures(k);
 }
 
 static void send_ready(struct keeper *k, int rc)
@@ -564,6 +644,137 @@ static void release_due(struct keeper *k)
         }
 }
 
+/* ---- relays ---- */
+
+static void relay_send(int fd, const struct sockaddr_in *to, const uint8_t *d, uint32_t len)
+{
+        if (to->sin_port)
+                sendto(fd, d, len, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to));
+        else
+                send(fd, d, len, MSG_DONTWAIT);
+}
+
+static void relay_enqueue(struct keeper *k, int64_t release, int fd, const struct sockaddr_in *to,
+                          const uint8_t *d, uint32_t len)
+{
+        size_t at;
+
+        if (k->nrq == k->rqcap) {
+                size_t ncap = k->rqcap ? k->rqcap * 2 : 32;
+                struct rpending *n = realloc(k->rq, ncap * sizeof(*n));
+
+                if (!n)
+                        return;
+                k->rq = n;
+                k->rqcap = ncap;
+        }
+        at = k->nrq;
+        while (at > 0 && k->rq[at - 1].release_ns > release)
+                at--;
+        memmove(&k->rq[at + 1], &k->rq[at], (k->nrq - at) * sizeof(*k->rq));
+        k->rq[at] = (struct rpending){.release_ns = release, .fd = fd, .to = *to, .len = len,
+                                      .data = malloc(len ? len : 1)};
+        if (!k->rq[at].data) {
+                memmove(&k->rq[at], &k->rq[at + 1], (k->nrq - at) * sizeof(*k->rq));
+                return;
+        }
+        memcpy(k->rq[at].data, d, len);
+        k->nrq++;
+}
+
+/* One datagram through relay ri in direction dir (0 towards the target). */
+static void relay_forward(struct keeper *k, int ri, int dir, uint16_t sport, uint16_t dport, int fd,
+                          const struct sockaddr_in *to, const uint8_t *d, uint32_t len)
+{
+        /* A header for the rule matcher: Ethernet II, IPv4, UDP with the flow's ports. */
+        uint8_t frame[42] = {0};
+        struct sc_fate fate;
+
+        frame[12] = 0x08;
+        frame[14] = 0x45;
+        frame[14 + 9] = IPPROTO_UDP;
+        frame[34] = (uint8_t)(sport >> 8);
+        frame[35] = (uint8_t)sport;
+        frame[36] = (uint8_t)(dport >> 8);
+        frame[37] = (uint8_t)dport;
+        sc_impair_decide(&k->im, SC_RELAY(ri), dir, frame, sizeof(frame), &fate);
+        if (fate.text[0] && k->faults)
+                fprintf(k->faults, "%.6f seed=%llu relay=%d %s %s\n", sc_now() - k->t0,
+                        (unsigned long long)k->im.seed, ri, dir ? "reply" : "request", fate.text);
+        if (fate.drop)
+                return;
+        if (fate.delay_ns == 0 && k->nrq == 0) {
+                relay_send(fd, to, d, len);
+                if (fate.dup)
+                        relay_send(fd, to, d, len);
+                return;
+        }
+        relay_enqueue(k, mono_ns() + fate.delay_ns, fd, to, d, len);
+        if (fate.dup)
+                relay_enqueue(k, mono_ns() + fate.delay_ns, fd, to, d, len);
+}
+
+static void relay_read(struct keeper *k, int ri, int fd, int flow)
+{
+        struct relay *r = &k->relays[ri];
+        const struct sc_relay_spec *spec = &k->lab->relays[ri];
+        static uint8_t buf[65536];
+
+        for (;;) {
+                struct sockaddr_in from;
+                socklen_t fl = sizeof(from);
+                ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+                                     &fl);
+
+                if (n < 0)
+                        return;
+                if (flow >= 0) { /* a reply, back to its client from the listening port */
+                        struct relay_flow *f = &r->flows[flow];
+
+                        relay_forward(k, ri, 1, spec->target_port, ntohs(f->client.sin_port),
+                                      r->listen_fd, &f->client, buf, (uint32_t)n);
+                        continue;
+                }
+                {
+                        int i;
+                        struct sockaddr_in none = {0};
+
+                        for (i = 0; i < r->nflows; i++)
+                                if (r->flows[i].client.sin_port == from.sin_port &&
+                                    r->flows[i].client.sin_addr.s_addr == from.sin_addr.s_addr)
+                                        break;
+                        if (i == r->nflows) {
+                                int up;
+
+                                if (r->nflows == 16 || enter_host(k, spec->host) < 0)
+                                        continue;
+                                up = udp_socket(0, spec->target_port);
+                                leave_host(k);
+                                if (up < 0)
+                                        continue;
+                                r->flows[i] = (struct relay_flow){.client = from, .up = up};
+                                r->nflows++;
+                        }
+                        relay_forward(k, ri, 0, ntohs(from.sin_port), spec->target_port,
+                                      r->flows[i].up, &none, buf, (uint32_t)n);
+                }
+        }
+}
+
+static void relay_release_due(struct keeper *k)
+{
+        int64_t now = mono_ns();
+
+        while (k->nrq > 0 && k->rq[0].release_ns <= now) {
+                struct rpending p = k->rq[0];
+
+                memmove(&k->rq[0], &k->rq[1], (k->nrq - 1) * sizeof(p));
+                k->nrq--;
+                relay_send(p.fd, &p.to, p.data, p.len);
+                free(p.data);
+        }
+}
+
 /* ---- control requests ---- */
 
 static void handle_request(struct keeper *k, const uint8_t *msg, size_t len)
@@ -609,13 +820,17 @@ static void handle_request(struct keeper *k, const uint8_t *msg, size_t len)
 
 static void run(struct keeper *k)
 {
-        struct pollfd pfd[1 + SC_MAX_LINKS + SC_MAX_CAPTURES];
+        struct pollfd pfd[1 + SC_MAX_LINKS + SC_MAX_CAPTURES + SC_MAX_RELAYS * 17];
         int capidx[SC_MAX_CAPTURES];
+        struct {
+                int relay, flow;
+        } rsrc[SC_MAX_RELAYS * 17];
         static uint8_t msg[sizeof(int) + sizeof(struct sc_keeper_rules) + 64];
 
         for (;;) {
-                int n = 0, ncap = 0;
+                int n = 0, ncap = 0, nrel = 0, relay_base;
                 struct timespec ts, *tp = NULL;
+                int64_t next = -1;
 
                 pfd[n++] = (struct pollfd){.fd = k->ctl, .events = POLLIN};
                 for (int i = 0; i < k->nports; i++)
@@ -627,8 +842,24 @@ static void run(struct keeper *k)
                                         .fd = pcap_get_selectable_fd(k->caps[i].live),
                                         .events = POLLIN};
                         }
-                if (k->nq > 0) {
-                        int64_t wait = k->q[0].release_ns - mono_ns();
+                relay_base = n;
+                for (int r = 0; r < k->lab->nrelays; r++) {
+                        rsrc[nrel].relay = r;
+                        rsrc[nrel++].flow = -1;
+                        pfd[n++] = (struct pollfd){.fd = k->relays[r].listen_fd, .events = POLLIN};
+                        for (int f = 0; f < k->relays[r].nflows; f++) {
+                                rsrc[nrel].relay = r;
+                                rsrc[nrel++].flow = f;
+                                pfd[n++] = (struct pollfd){.fd = k->relays[r].flows[f].up,
+                                                           .events = POLLIN};
+                        }
+                }
+                if (k->nq > 0)
+                        next = k->q[0].release_ns;
+                if (k->nrq > 0 && (next < 0 || k->rq[0].release_ns < next))
+                        next = k->rq[0].release_ns;
+                if (next >= 0) {
+                        int64_t wait = next - mono_ns();
 
                         if (wait < 0)
                                 wait = 0;
@@ -653,7 +884,11 @@ static void run(struct keeper *k)
                 for (int j = 0; j < ncap; j++)
                         if (pfd[1 + k->nports + j].revents)
                                 sc_cap_drain(&k->caps[capidx[j]]);
+                for (int j = 0; j < nrel; j++)
+                        if (pfd[relay_base + j].revents & POLLIN)
+                                relay_read(k, rsrc[j].relay, pfd[relay_base + j].fd, rsrc[j].flow);
                 release_due(k);
+                relay_release_due(k);
         }
 }
 
@@ -681,7 +916,7 @@ static void keeper_main(struct sc_lab *lab, int ctl, pid_t parent)
         rc = build(&k);
         if (rc == 0) {
                 snprintf(path, sizeof(path), "%s/faults.log", lab->dir);
-                if (lab->nrules > 0 || lab->nlinks > 0)
+                if (lab->nrules > 0 || lab->nlinks > 0 || lab->nrelays > 0)
                         k.faults = fopen(path, "we");
                 if (k.faults) {
                         setvbuf(k.faults, NULL, _IOLBF, 0);

@@ -231,15 +231,33 @@ static int push_rules(struct sc_lab *lab)
         return rc < 0 ? rc : reply;
 }
 
+int sc_lab_relay(struct sc_lab *lab, int host, uint16_t listen_port, uint16_t target_port)
+{
+        if (lab->started)
+                return sc_fail(EBUSY, "lab %s: relays start with the lab", lab->name);
+        if (lab->nrelays == SC_MAX_RELAYS)
+                return sc_fail(ENOSPC, "lab %s: more than %d relays", lab->name, SC_MAX_RELAYS);
+        if (host < 0 || host >= lab->nhosts || !listen_port || !target_port ||
+            listen_port == target_port)
+                return sc_fail(EINVAL, "lab %s: bad relay (host %d, ports %u -> %u)", lab->name,
+                               host, listen_port, target_port);
+        lab->relays[lab->nrelays] =
+                (struct sc_relay_spec){.host = host, .listen_port = listen_port,
+                                       .target_port = target_port};
+        return lab->nrelays++;
+}
+
 int sc_lab_impair(struct sc_lab *lab, const struct sc_rule *rule)
 {
+        bool relay = rule->segment >= SC_RELAY(0) && rule->segment < SC_RELAY(lab->nrelays);
+
         if (lab->nrules == SC_MAX_RULES)
                 return sc_fail(ENOSPC, "lab %s: more than %d rules", lab->name, SC_MAX_RULES);
-        if (lab->mode == SC_MODE_LOOPBACK)
-                return sc_fail(EOPNOTSUPP, "faults on the wire need namespaces (%s)",
-                               sc_mode_reason());
-        if (rule->segment < 0 || rule->segment >= lab->nsegs)
-                return sc_fail(EINVAL, "lab %s: rule names no segment", lab->name);
+        if (lab->mode == SC_MODE_LOOPBACK && !relay)
+                return sc_fail(EOPNOTSUPP, "faults on the wire need namespaces; here only a "
+                               "relay can carry them (%s)", sc_mode_reason());
+        if (!relay && (rule->segment < 0 || rule->segment >= lab->nsegs))
+                return sc_fail(EINVAL, "lab %s: rule names no segment or relay", lab->name);
         lab->rules[lab->nrules++] = *rule;
         if (lab->started) {
                 int rc = push_rules(lab);

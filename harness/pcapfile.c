@@ -33,7 +33,7 @@
 #define LINKTYPE_MASK 0x03FFFFFFu
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -65,7 +65,8 @@ static bool file_u16(const uint8_t *buf, size_t len, size_t off, bool be, uint16
 {
         if (off > len || len - off < 2)
                 return false;
-        *v = be ? (uint16_t)(buf[off] << 8 | buf[off + 1]) : (uint16_t)(buf[off + 1] << 8 | buf[off]);
+        *v = be ? (uint16_t)(buf[off] << 8 | buf[off + 1])
+                : (uint16_t)(buf[off + 1] << 8 | buf[off]);
         return true;
 }
 

@@ -21,11 +21,12 @@
 
 static void usage(FILE *out)
 {
-        fprintf(out, "usage: sc-decode [--canon] [--fixed-ports PORT,...] [--fates FILE] FILE.pcap\n"
-                     "  --canon          print the canonical form instead of the timeline\n"
-                     "  --fixed-ports    ports kept numeric in --canon, besides the book's\n"
-                     "                   1060, 21567, 9999 and 12345\n"
-                     "  --fates FILE     the lab's fates (default: FILE.pcap.fates if present)\n");
+        fprintf(out,
+                "usage: sc-decode [--canon] [--fixed-ports PORT,...] [--fates FILE] FILE.pcap\n"
+                "  --canon          print the canonical form instead of the timeline\n"
+                "  --fixed-ports    ports kept numeric in --canon, besides the book's\n"
+                "                   1060, 21567, 9999 and 12345\n"
+                "  --fates FILE     the lab's fates (default: FILE.pcap.fates if present)\n");
 }
 
 /* Appends "1060,21567" to ports; 0 or -EINVAL. */
@@ -65,11 +66,11 @@ static int print_canon(const struct sc_pcap *cap, const uint16_t *ports, size_t 
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"canon", no_argument, NULL, 'c'},
-                {"fixed-ports", required_argument, NULL, 'p'},
-                {"fates", required_argument, NULL, 'f'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"canon", no_argument, NULL, 'c'},
+            {"fixed-ports", required_argument, NULL, 'p'},
+            {"fates", required_argument, NULL, 'f'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         uint16_t ports[MAX_FIXED] = SC_BOOK_PORTS;
         size_t nports = SC_BOOK_NPORTS;

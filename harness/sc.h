@@ -127,6 +127,18 @@ struct sc_rule {
         unsigned reorder_every; /* hold packet k, 2k, ... behind the next one */
 };
 
+/*
+ * A UDP relay on a host's loopback: datagrams to 127.0.0.1:listen_port go
+ * on to 127.0.0.1:target_port and replies come back the same way, through
+ * the lab's rules.  It is how faults reach programs in plain loopback mode
+ * (a client given -p listen_port talks to a server on target_port).  A rule
+ * names a relay as .segment = SC_RELAY(index); .from_host 0 means towards
+ * the target, 1 back towards the client.  Before sc_lab_start.
+ */
+#define SC_MAX_RELAYS 4
+#define SC_RELAY(i) (100 + (i))
+int sc_lab_relay(struct sc_lab *lab, int host, uint16_t listen_port, uint16_t target_port);
+
 /* Adds a rule (before or after sc_lab_start).  Returns its index. */
 int sc_lab_impair(struct sc_lab *lab, const struct sc_rule *rule);
 /* Removes every rule (e.g. after the set-up traffic). */

@@ -659,3 +659,46 @@ Test(harness, nothing_survives_a_crashed_test, .timeout = 30)
                           links[h]);
         }
 }
+
+/* ---- the relay: faults without a topology (and in plain loopback mode) ---- */
+
+Test(harness, relay_drops_and_delays_on_loopback, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab(NULL);
+        const char *srv[] = {sct_peer(), "udp", "7201", NULL};
+        const char *cli[] = {sct_peer(), "udp-client", "127.0.0.1", "7200", "--wait", "300",
+                             "a", "b", "c", NULL};
+        struct sc_proc *peer, *client;
+        struct sct_io io[16];
+        int r, n;
+        double sent = 0;
+
+        SCT_OK(sc_lab_host(lab, "h1"));
+        r = sc_lab_relay(lab, 0, 7200, 7201);
+        SCT_OK(r);
+        SCT_OK(sc_lab_impair(lab, &(struct sc_rule){.segment = SC_RELAY(r), .from_host = 0,
+                                                     .drop_first = 2}));
+        SCT_OK(sc_lab_impair(lab, &(struct sc_rule){.segment = SC_RELAY(r), .from_host = 1,
+                                                     .delay_ms = 50}));
+        SCT_OK(sc_lab_start(lab));
+        peer = sct_server(lab, 0, "peer", IPPROTO_UDP, 7201, srv);
+        client = sct_run(lab, 0, "client", NULL, cli);
+        sct_expect_exit(client, 0, 5);
+        cr_assert_str_eq(received(peer), "c", "the target got %s; the relay drops the first 2",
+                         received(peer));
+        n = sct_peer_log(client, io, 16);
+        for (int i = 0; i < n; i++) {
+                if (strcmp(io[i].verb, "sent") == 0)
+                        sent = io[i].mono;
+                if (strcmp(io[i].verb, "reply") == 0) {
+                        cr_assert_eq(io[i].port, 7200, "the reply came from port %u, not the relay's",
+                                     io[i].port);
+                        cr_assert(io[i].mono - sent >= 0.050 && io[i].mono - sent < 0.5,
+                                  "reply after %.1f ms; replies are delayed 50 ms",
+                                  (io[i].mono - sent) * 1e3);
+                }
+        }
+        sct_io_free(io, n);
+        cr_assert_eq(sct_peer_count(client, "reply"), 1, "replies: %d, expected 1 (to c)",
+                     sct_peer_count(client, "reply"));
+}
