@@ -14,12 +14,6 @@
 /* Records a message for sc_error() and returns -err (err is a positive errno). */
 int sc_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* mkdir -p; 0 or -errno. */
-int sc_mkdirs(const char *path);
-/* Writes a whole buffer to a path (creating it); 0 or -errno. */
-int sc_write_file(const char *path, const char *data, size_t len);
-/* Reads a whole file into a malloc'd NUL-terminated buffer. */
-int sc_read_file(const char *path, char **out, size_t *len);
 /* Formats an IPv4 address (network order) into a static-per-call buffer. */
 void sc_ip_str(uint32_t addr, char out[INET_ADDRSTRLEN]);
 
@@ -74,6 +68,7 @@ struct sc_lab {
         struct sc_relay_spec relays[SC_MAX_RELAYS];
         uint64_t seed;
         bool started, captures_finished;
+        struct sc_capture_stats cap_stats[SC_MAX_CAPTURES]; /* once finished */
         /* after start */
         pid_t keeper;
         int ctl;                    /* SOCK_SEQPACKET to the keeper, -1 if none */

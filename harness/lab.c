@@ -305,13 +305,17 @@ int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats)
 
         if (!lab->started)
                 return sc_fail(EINVAL, "lab %s was not started", lab->name);
-        if (lab->ncaps == 0 || lab->captures_finished)
+        if (lab->ncaps == 0 || lab->captures_finished) {
+                if (stats)
+                        memcpy(stats, lab->cap_stats, sizeof(lab->cap_stats));
                 return 0;
+        }
         memset(&rep, 0, sizeof(rep));
         rc = sc_keeper_request(lab, SC_OP_CAPTURE_FINISH, NULL, 0, &rep, sizeof(rep));
         if (rc < 0)
                 return rc;
         lab->captures_finished = true;
+        memcpy(lab->cap_stats, rep.stats, sizeof(rep.stats));
         if (stats)
                 memcpy(stats, rep.stats, sizeof(rep.stats));
         if (rep.rc < 0)

@@ -166,6 +166,7 @@ struct sc_capture_stats {
 /*
  * Stops every capture, drains what the kernel still holds, writes the files
  * and fills stats[i] for capture i (array of SC_MAX_CAPTURES, may be NULL).
+ * Calling it again only fills stats again.
  */
 int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats);
 
@@ -245,6 +246,13 @@ pid_t sc_proc_pid(const struct sc_proc *p);
 void sc_proc_free(struct sc_proc *p);
 
 /* ---- small helpers ---------------------------------------------------- */
+
+/* mkdir -p; 0 or -errno. */
+int sc_mkdirs(const char *path);
+/* Writes a whole buffer to a path (creating or truncating it); 0 or -errno. */
+int sc_write_file(const char *path, const char *data, size_t len);
+/* Reads a whole file into a malloc'd NUL-terminated buffer; 0 or -errno. */
+int sc_read_file(const char *path, char **out, size_t *len);
 
 /* Monotonic seconds. */
 double sc_now(void);

@@ -146,6 +146,7 @@ Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
                 o += (size_t)snprintf(want + o, sizeof(want) - o, "\n");
         }
         expect_stdout(srv, want, lab);
+        sct_wire_check(lab, 0, "udp_local/server-replies", NULL);
 }
 
 Test(udp_local_book, port_option, .timeout = 20)
@@ -167,6 +168,7 @@ Test(udp_local_book, port_option, .timeout = 20)
                       "Listening at \\('127\\.0\\.0\\.1', 2061\\)\n"
                       "The client at " LOOP_ADDR " says 'The time is " DATETIME "'\n",
                       lab);
+        sct_wire_check(lab, 0, "udp_local/port-option", (const uint16_t[]){2061, 0});
 }
 
 Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
@@ -185,6 +187,8 @@ Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
         SCT_OK(sc_lab_host(lab, "h1"));
         s = sc_lab_segment(lab, "lan", "10.0.1.0/24", 1500);
         SCT_OK(sc_lab_attach(lab, 0, s, 1));
+        /* A datagram to the host's own address travels on lo. */
+        SCT_OK(sc_lab_capture(lab, "wire", -1, 0, "lo", "ip"));
         SCT_OK(sc_lab_start(lab));
         sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
         p = sct_run(lab, 0, "to-10.0.1.1", NULL, other);
@@ -197,6 +201,7 @@ Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
         sct_expect_exit(p, 0, 5);
         cr_assert_str_eq(replies(p), "Your data was 5 bytes long", "control on 127.0.0.1 (%s)",
                          sct_evidence(lab));
+        sct_wire_check(lab, 0, "udp_local/server-loopback-only", NULL);
 }
 
 Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
@@ -228,6 +233,7 @@ Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
                 expect_stdout(cli, want, lab);
         }
         sct_io_free(io, n);
+        sct_wire_check(lab, 0, "udp_local/client-exchange", NULL);
 }
 
 Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
@@ -246,6 +252,7 @@ Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
                       "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
                       "The server \\('127\\.0\\.0\\.1', 1061\\) replied 'Your data was (38|31) bytes long'\n",
                       lab);
+        sct_wire_check(lab, 0, "udp_local/client-promiscuous", (const uint16_t[]){1061, 0});
 }
 
 Test(udp_local_book, client_without_server_waits, .timeout = 20)
@@ -259,6 +266,8 @@ Test(udp_local_book, client_without_server_waits, .timeout = 20)
         cr_assert_eq(sc_proc_wait(cli, 1.0), -ETIMEDOUT,
                      "with no server the client ended (%s); the book's client waits forever (%s)",
                      sc_proc_end(cli), sct_evidence(lab));
+        SCT_OK(sc_proc_stop(cli));
+        sct_wire_check(lab, 0, "udp_local/client-no-server", NULL);
 }
 
 /*
@@ -471,6 +480,7 @@ Test(udp_remote_book, client_sends_the_book_payload, .timeout = 20)
                   sct_evidence(lab));
         sct_io_free(io, n);
         expect_waits(cli, 1, "The server says 'Your data was 23 bytes long'\n", lab);
+        sct_wire_check(lab, 0, "udp_remote/client-answered", NULL);
 }
 
 Test(udp_remote_book, client_backs_off_and_gives_up, .timeout = 20)
@@ -497,6 +507,7 @@ Test(udp_remote_book, client_backs_off_and_gives_up, .timeout = 20)
         cr_assert(gave_up > 3.1 - tol && gave_up < 3.1 + tol,
                   "gave up %.3f s after the first send, expected 3.100 +- %.3f s (%s)", gave_up, tol,
                   sct_evidence(lab));
+        sct_wire_check(lab, 0, "udp_remote/client-silent-peer", NULL);
 }
 
 Test(udp_remote_book, client_retries_until_a_datagram_gets_through, .timeout = 30)
@@ -523,6 +534,12 @@ Test(udp_remote_book, client_retries_until_a_datagram_gets_through, .timeout = 3
                 sct_expect_exit(cli, 0, 5);
                 expect_waits(cli, (int)k + 1, "The server says 'Your data was 23 bytes long'\n", lab);
                 expect_sends(lab, (int)k + 1);
+                {
+                        char ref[64];
+
+                        snprintf(ref, sizeof(ref), "udp_remote/client-drop-first-%u", k);
+                        sct_wire_check(lab, 0, ref, NULL);
+                }
                 sct_cleanup();
         }
 }
@@ -540,6 +557,7 @@ Test(udp_remote_book, client_accepts_a_late_reply, .timeout = 20)
         sct_expect_exit(cli, 0, 5);
         expect_waits(cli, 2, "The server says 'Your data was 23 bytes long'\n", lab);
         expect_sends(lab, 2);
+        sct_wire_check(lab, 0, "udp_remote/client-late-reply", NULL);
 }
 
 Test(udp_remote_book, client_ignores_replies_from_other_ports, .timeout = 20)
@@ -552,6 +570,7 @@ Test(udp_remote_book, client_ignores_replies_from_other_ports, .timeout = 20)
 
         sct_expect_exit(cli, 0, 5);
         expect_waits(cli, 1, "The server says 'Your data was 23 bytes long'\n", lab);
+        sct_wire_check(lab, 0, "udp_remote/client-spoofed-reply", (const uint16_t[]){1061, 0});
 }
 
 Test(udp_remote_book, client_refused_fails_at_once, .timeout = 20)
@@ -571,6 +590,7 @@ Test(udp_remote_book, client_refused_fails_at_once, .timeout = 20)
         n = sct_udp_times(st[0].path, "10.0.1.1", 1060, t, 8);
         cr_assert_eq(n, 1, "the client sent %d datagrams, expected 1 and no retransmission (%s)",
                      n, sct_evidence(lab));
+        sct_wire_check(lab, 0, "udp_remote/client-refused", NULL);
 }
 
 Test(udp_remote_book, client_port_option, .timeout = 20)
@@ -587,6 +607,7 @@ Test(udp_remote_book, client_port_option, .timeout = 20)
                       "Client socket name is " LOOP_ADDR "\n" WAITING("0\\.1")
                       "The server says 'Your data was 23 bytes long'\n",
                       lab);
+        sct_wire_check(lab, 0, "udp_remote/client-port-option", (const uint16_t[]){2062, 0});
 }
 
 /* ---- big_sender ------------------------------------------------------ */
@@ -629,6 +650,7 @@ Test(big_sender_book, fits_on_loopback_as_one_df_packet, .timeout = 20)
         sc_pcap_free(cap);
         cr_assert_eq(found, 1, "%d packets on lo, expected exactly one (%s)", found,
                      sct_evidence(lab));
+        sct_wire_check(lab, 0, "big_sender/loopback", NULL);
 }
 
 Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
@@ -654,6 +676,8 @@ Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
                 cr_assert_eq(sct_udp_times(st[0].path, NULL, 1060, t, 4), 0,
                              "MTU %d: UDP left the host; with DF set nothing may (%s)", mtus[i],
                              sct_evidence(lab));
+                snprintf(want, sizeof(want), "big_sender/mtu-%d", mtus[i]);
+                sct_wire_check(lab, 0, want, NULL);
                 sct_cleanup();
         }
 }
@@ -704,12 +728,24 @@ static void ref_client(struct sc_lab *lab, const char *name, const char *target)
 #define HEARD "The client at \\('10\\.0\\.1\\.1', [0-9]+\\) says: 'Broadcast datagram!'\n"
 
 static const struct {
+        const char *name;
         const char *target;     /* where the reference client sends */
         const char *h2, *h3, *h4; /* what each server then prints after its first line */
 } reach[] = {
-        {"10.0.1.255", HEARD, HEARD, ""},
-        {"<broadcast>", HEARD, HEARD, ""},
+        {"subnet", "10.0.1.255", HEARD, HEARD, ""},
+        {"limited", "<broadcast>", HEARD, HEARD, ""},
 };
+
+/* The wire checks of both segments of the broadcast lab. */
+static void wire_both(struct sc_lab *lab, const char *who, const char *name)
+{
+        char ref[128];
+
+        snprintf(ref, sizeof(ref), "udp_broadcast/%s-%s-left", who, name);
+        sct_wire_check(lab, 0, ref, NULL);
+        snprintf(ref, sizeof(ref), "udp_broadcast/%s-%s-right", who, name);
+        sct_wire_check(lab, 1, ref, NULL);
+}
 
 Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout = 30)
 {
@@ -743,6 +779,7 @@ Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout =
                 SCT_OK(sc_proc_stop(s4));
                 snprintf(want, sizeof(want), "%s%s", first, HEARD);
                 expect_stdout(s4, want, lab);
+                wire_both(lab, "server", reach[i].name);
                 sct_cleanup();
         }
 }
@@ -759,11 +796,13 @@ Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, .timeout = 
         sc_nap(SETTLE_S);
         SCT_OK(sc_proc_stop(s2));
         expect_stdout(s2, "Listening for datagrams at \\('10\\.0\\.1\\.2', 1060\\)\n" HEARD, lab);
+        wire_both(lab, "server", "unicast-bound");
 }
 
 Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
 {
         static const char *const targets[] = {"10.0.1.255", "<broadcast>"};
+        static const char *const names[] = {"subnet", "limited"};
         const char *prog = sct_prog("udp_broadcast");
 
         for (size_t i = 0; i < 2; i++) {
@@ -789,6 +828,7 @@ Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
                 cr_assert_eq(sct_peer_count(p4, "recv"), 0,
                              "h4, behind the router, heard the broadcast to %s (%s)", targets[i],
                              sct_evidence(lab));
+                wire_both(lab, "client", names[i]);
                 sct_cleanup();
         }
 }

@@ -96,11 +96,18 @@ struct sc_lab *sct_lab(const char *suffix)
         return lab;
 }
 
+bool sct_can_capture(void)
+{
+        return sc_mode() != SC_MODE_LOOPBACK || geteuid() == 0;
+}
+
 struct sc_lab *sct_lab_loopback(const char *hostname)
 {
         struct sc_lab *lab = sct_lab(NULL);
 
         SCT_OK(sc_lab_host(lab, hostname));
+        if (sct_can_capture())
+                SCT_OK(sc_lab_capture(lab, "wire", -1, 0, "lo", "ip"));
         SCT_OK(sc_lab_start(lab));
         return lab;
 }
@@ -421,4 +428,86 @@ void sct_binomial_region(int n, double p, double alpha, int *lo, int *hi)
         }
         *lo += 1;
         *hi = n - *lo;
+}
+
+/* ---- wire checks against reference captures ---- */
+
+static int copy_file(const char *from, const char *to)
+{
+        char *data;
+        size_t len;
+        int rc = sc_read_file(from, &data, &len);
+
+        if (rc < 0)
+                return rc;
+        rc = sc_write_file(to, data, len);
+        free(data);
+        return rc;
+}
+
+void sct_wire_check(struct sc_lab *lab, int capi, const char *ref, const uint16_t *extra_ports)
+{
+        struct sc_capture_stats st[SC_MAX_CAPTURES];
+        uint16_t ports[32] = SC_BOOK_PORTS;
+        size_t nports = SC_BOOK_NPORTS;
+        char refbase[700], path[800], err[256], *actual, *expected, *report;
+        struct sc_pcap *cap;
+        const char *regen = getenv("SOCKCHECK_REGEN_CAPTURES");
+        size_t len;
+        int rc;
+
+        if (!sct_can_capture())
+                cr_skip_test("the other checks passed; the wire check %s needs a capture, which "
+                             "plain loopback mode without root cannot make", ref);
+        sct_finish_captures(lab, st);
+        cr_assert(capi >= 0 && capi < SC_MAX_CAPTURES && st[capi].path[0],
+                  "wire check %s: the lab has no capture %d", ref, capi);
+        for (size_t i = 0; extra_ports && extra_ports[i] && nports < 32; i++)
+                ports[nports++] = extra_ports[i];
+        cr_assert(sc_pcap_load(st[capi].path, &cap, err, sizeof(err)) == 0, "wire check %s: %s",
+                  ref, err);
+        rc = sc_canon_text(cap, ports, nports, &actual);
+        sc_pcap_free(cap);
+        cr_assert(rc == 0, "wire check %s: no canonical form (%d)", ref, rc);
+        if (regen && *regen && strcmp(regen, "1") != 0)
+                snprintf(refbase, sizeof(refbase), "%s/%s", regen, ref);
+        else
+                snprintf(refbase, sizeof(refbase), "%s/captures/%s", SOCKCHECK_SOURCE_DIR, ref);
+        if (regen && *regen) {
+                char dir[700];
+
+                snprintf(dir, sizeof(dir), "%s", refbase);
+                *strrchr(dir, '/') = '\0';
+                SCT_OK(sc_mkdirs(dir));
+                snprintf(path, sizeof(path), "%s.pcap", refbase);
+                SCT_OK(copy_file(st[capi].path, path));
+                snprintf(path, sizeof(path), "%s.txt", refbase);
+                SCT_OK(sc_write_file(path, actual, strlen(actual)));
+                free(actual);
+                return;
+        }
+        snprintf(path, sizeof(path), "%s.txt", refbase);
+        rc = sc_read_file(path, &expected, &len);
+        if (rc < 0) {
+                free(actual);
+                cr_assert_fail("wire check %s: no reference capture %s (scripts/regen-captures "
+                               "records them)", ref, path);
+        }
+        rc = sc_canon_diff(expected, actual, &report);
+        if (rc != 0) {
+                const char *base = strrchr(ref, '/') ? strrchr(ref, '/') + 1 : ref;
+                char out[1100];
+
+                snprintf(out, sizeof(out), "%s/%s.expected.txt", sc_lab_dir(lab), base);
+                sc_write_file(out, expected, strlen(expected));
+                snprintf(out, sizeof(out), "%s/%s.actual.txt", sc_lab_dir(lab), base);
+                sc_write_file(out, actual, strlen(actual));
+                free(expected);
+                free(actual);
+                cr_assert_fail("wire check %s: the packets differ from the reference "
+                               "(-expected +actual):\n%s%s", ref, report ? report : "",
+                               sct_evidence(lab));
+        }
+        free(expected);
+        free(actual);
 }

@@ -44,10 +44,14 @@ const char *sct_test_name(void);
 
 /*
  * A new lab named after the test (plus suffix, may be NULL), registered for
- * cleanup.  sct_lab_loopback() is one started host on loopback.
+ * cleanup.  sct_lab_loopback() is one started host on loopback whose lo is
+ * recorded as capture 0 (where capturing is possible), for sct_wire_check.
  */
 struct sc_lab *sct_lab(const char *suffix);
 struct sc_lab *sct_lab_loopback(const char *hostname);
+/* Can this lab record traffic here?  (Plain loopback mode needs root.) */
+bool sct_can_capture(void);
+
 /*
  * Two hosts on one segment 10.0.1.0/24 with the given MTU: "alpha" (host 0,
  * 10.0.1.1) and "beta" (host 1, 10.0.1.2); with capture, the segment is
@@ -127,6 +131,20 @@ int sct_udp_times(const char *pcap, const char *src, unsigned dport, double *t, 
  */
 bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant, char *report,
                      size_t cap);
+
+/*
+ * The wire check: the lab's capture cap, in canonical form (decode.h), must
+ * equal the reference captures/<ref>.txt recorded from our own programs.
+ * Ephemeral ports become C1, C2...; the book's ports and those in
+ * extra_ports (0-terminated, may be NULL) stay numbers.  On a mismatch it
+ * fails with a short diff and keeps <name>.expected.txt and .actual.txt in
+ * the evidence.  With SOCKCHECK_REGEN_CAPTURES=1 (or =DIR) it writes the
+ * reference (pcap and text) into captures/ (or DIR) instead: see
+ * scripts/regen-captures.  Where nothing can
+ * be captured (plain loopback mode without root) the test ends as SKIP
+ * with that reason, after its other checks.
+ */
+void sct_wire_check(struct sc_lab *lab, int cap, const char *ref, const uint16_t *extra_ports);
 
 /*
  * The acceptance region [lo, hi] of a two-sided binomial test of
