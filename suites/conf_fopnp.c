@@ -20,8 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DATETIME "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?"
-#define LOOP_ADDR "\\('127\\.0\\.0\\.1', [0-9]+\\)"
 #define WAITING(d) "Waiting up to " d " seconds for a reply\n"
 
 /*
@@ -38,14 +36,6 @@ TestSuite(udp_remote_robust, .fini = sct_cleanup);
 TestSuite(big_sender_book, .fini = sct_cleanup);
 TestSuite(udp_broadcast_book, .fini = sct_cleanup);
 
-static void expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab)
-{
-        const char *out = sc_proc_stdout(p, NULL);
-
-        cr_assert(sct_match(regex, out), "stdout of %s does not match\n  expected (regex): %s\n  got: %s\n  %s",
-                  sc_proc_stdout_path(p), sct_show(regex, strlen(regex)), sct_show(out, strlen(out)),
-                  sct_evidence(lab));
-}
 
 /* Python's repr() of an ASCII text, as the book's servers print it. */
 static void py_repr(const char *s, size_t n, char *out, size_t cap)
@@ -137,7 +127,7 @@ Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
         for (size_t i = 0; i < nm; i++) {
                 py_repr(local_msgs[i].text, local_msgs[i].len, repr, sizeof(repr));
                 /* Escape the repr for the regex. */
-                o += (size_t)snprintf(want + o, sizeof(want) - o, "The client at " LOOP_ADDR " says ");
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "The client at " SCT_RE_LOOP_ADDR " says ");
                 for (const char *c = repr; *c && o + 3 < sizeof(want); c++) {
                         if (strchr("\\.()[]{}*+?|^$", *c))
                                 want[o++] = '\\';
@@ -145,7 +135,7 @@ Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
                 }
                 o += (size_t)snprintf(want + o, sizeof(want) - o, "\n");
         }
-        expect_stdout(srv, want, lab);
+        sct_expect_stdout(srv, want, lab);
         sct_wire_check(lab, 0, "udp_local/server-replies", NULL);
 }
 
@@ -159,14 +149,14 @@ Test(udp_local_book, port_option, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli,
+        sct_expect_stdout(cli,
                       "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
                       "The server \\('127\\.0\\.0\\.1', 2061\\) replied 'Your data was (38|31) bytes long'\n",
                       lab);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
+        sct_expect_stdout(srv,
                       "Listening at \\('127\\.0\\.0\\.1', 2061\\)\n"
-                      "The client at " LOOP_ADDR " says 'The time is " DATETIME "'\n",
+                      "The client at " SCT_RE_LOOP_ADDR " says 'The time is " SCT_RE_DATETIME "'\n",
                       lab);
         sct_wire_check(lab, 0, "udp_local/port-option", (const uint16_t[]){2061, 0});
 }
@@ -219,7 +209,7 @@ Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
         n = sct_peer_log(peer, io, 8);
         cr_assert(n >= 1 && strcmp(io[0].verb, "recv") == 0, "the peer received nothing (%s)",
                   sct_evidence(lab));
-        cr_assert(sct_match("The time is " DATETIME, io[0].data),
+        cr_assert(sct_match("The time is " SCT_RE_DATETIME, io[0].data),
                   "datagram on the wire: %s (%zu bytes), expected 'The time is <datetime>'",
                   sct_show(io[0].data, io[0].len), io[0].len);
         cr_assert(io[0].len == 38 || io[0].len == 31, "datagram of %zu bytes", io[0].len);
@@ -230,7 +220,7 @@ Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
                          "The OS assigned me the address \\('0\\.0\\.0\\.0', %u\\)\n"
                          "The server \\('127\\.0\\.0\\.1', 1060\\) replied 'Your data was %zu bytes long'\n",
                          io[0].port, io[0].len);
-                expect_stdout(cli, want, lab);
+                sct_expect_stdout(cli, want, lab);
         }
         sct_io_free(io, n);
         sct_wire_check(lab, 0, "udp_local/client-exchange", NULL);
@@ -248,7 +238,7 @@ Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
         sct_server(lab, 0, "peer", IPPROTO_UDP, 1060, peer_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli,
+        sct_expect_stdout(cli,
                       "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
                       "The server \\('127\\.0\\.0\\.1', 1061\\) replied 'Your data was (38|31) bytes long'\n",
                       lab);
@@ -328,7 +318,7 @@ Test(udp_remote_book, server_listening_line, .timeout = 20)
                 struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
 
                 SCT_OK(sc_proc_stop(srv));
-                expect_stdout(srv, rows[i].line, lab);
+                sct_expect_stdout(srv, rows[i].line, lab);
                 sct_cleanup();
         }
 }
@@ -379,9 +369,9 @@ Test(udp_remote_book, server_drops_half_and_answers_the_rest, .timeout = 30)
                 cr_assert(line && strcmp(line, "Listening at ('0.0.0.0', 1060)") == 0,
                           "first line: %s (%s)", line ? line : "(none)", sct_evidence(lab));
                 while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-                        if (sct_match("Pretending to drop packet from " LOOP_ADDR, line)) {
+                        if (sct_match("Pretending to drop packet from " SCT_RE_LOOP_ADDR, line)) {
                                 drops++;
-                        } else if (sct_match("The client at " LOOP_ADDR " says 'm+'", line)) {
+                        } else if (sct_match("The client at " SCT_RE_LOOP_ADDR " says 'm+'", line)) {
                                 /* The quoted text is the datagram: its length names it. */
                                 size_t len = strlen(strstr(line, " says '") + 7) - 1;
 
@@ -460,7 +450,7 @@ static void expect_waits(struct sc_proc *cli, int n, const char *tail, struct sc
         for (int i = 0; i < n; i++)
                 o += (size_t)snprintf(want + o, sizeof(want) - o, "%s", waits[i]);
         snprintf(want + o, sizeof(want) - o, "%s", tail);
-        expect_stdout(cli, want, lab);
+        sct_expect_stdout(cli, want, lab);
 }
 
 Test(udp_remote_book, client_sends_the_book_payload, .timeout = 20)
@@ -603,8 +593,8 @@ Test(udp_remote_book, client_port_option, .timeout = 20)
         sct_server(lab, 0, "peer", IPPROTO_UDP, 2062, peer_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli,
-                      "Client socket name is " LOOP_ADDR "\n" WAITING("0\\.1")
+        sct_expect_stdout(cli,
+                      "Client socket name is " SCT_RE_LOOP_ADDR "\n" WAITING("0\\.1")
                       "The server says 'Your data was 23 bytes long'\n",
                       lab);
         sct_wire_check(lab, 0, "udp_remote/client-port-option", (const uint16_t[]){2062, 0});
@@ -631,7 +621,7 @@ Test(big_sender_book, fits_on_loopback_as_one_df_packet, .timeout = 20)
         SCT_OK(sc_lab_start(lab));
         p = sct_run(lab, 0, "sender", NULL, argv);
         sct_expect_exit(p, 0, 5);
-        expect_stdout(p, "The big datagram was sent!\n", lab);
+        sct_expect_stdout(p, "The big datagram was sent!\n", lab);
         sct_finish_captures(lab, st);
         cr_assert(sc_pcap_load(st[0].path, &cap, err, sizeof(err)) == 0, "%s", err);
         for (size_t i = 0; i < cap->count; i++) {
@@ -671,7 +661,7 @@ Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
                 sct_expect_exit(p, 0, 5);
                 snprintf(want, sizeof(want), "Alas, the datagram did not make it\nActual MTU: %d\n",
                          mtus[i]);
-                expect_stdout(p, want, lab);
+                sct_expect_stdout(p, want, lab);
                 sct_finish_captures(lab, st);
                 cr_assert_eq(sct_udp_times(st[0].path, NULL, 1060, t, 4), 0,
                              "MTU %d: UDP left the host; with DF set nothing may (%s)", mtus[i],
@@ -684,36 +674,11 @@ Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
 
 /* ---- udp_broadcast --------------------------------------------------- */
 
-/*
- * Two segments joined by a router:
- *   left  10.0.1.0/24: sender .1, h2 .2, h3 .3, router .254
- *   right 10.0.2.0/24: router .254, h4 .4
- */
-enum { SENDER, H2, H3, ROUTER, H4 };
-
+/* The routed lab of sct_lab_routed(), with both segments recorded, started. */
 static struct sc_lab *broadcast_lab(void)
 {
-        struct sc_lab *lab;
-        int l, r;
+        struct sc_lab *lab = sct_lab_routed(true);
 
-        SCT_NEED_NAMESPACES();
-        lab = sct_lab(NULL);
-        SCT_OK(sc_lab_host(lab, "sender"));
-        SCT_OK(sc_lab_host(lab, "h2"));
-        SCT_OK(sc_lab_host(lab, "h3"));
-        SCT_OK(sc_lab_host(lab, "router"));
-        SCT_OK(sc_lab_host(lab, "h4"));
-        l = sc_lab_segment(lab, "left", "10.0.1.0/24", 1500);
-        r = sc_lab_segment(lab, "right", "10.0.2.0/24", 1500);
-        SCT_OK(sc_lab_attach(lab, SENDER, l, 1));
-        SCT_OK(sc_lab_attach(lab, H2, l, 2));
-        SCT_OK(sc_lab_attach(lab, H3, l, 3));
-        SCT_OK(sc_lab_attach(lab, ROUTER, l, 254));
-        SCT_OK(sc_lab_attach(lab, ROUTER, r, 254));
-        SCT_OK(sc_lab_attach(lab, H4, r, 4));
-        SCT_OK(sc_lab_router(lab, ROUTER));
-        SCT_OK(sc_lab_capture(lab, "left", l, -1, NULL, NULL));
-        SCT_OK(sc_lab_capture(lab, "right", r, -1, NULL, NULL));
         SCT_OK(sc_lab_start(lab));
         return lab;
 }
@@ -722,7 +687,7 @@ static void ref_client(struct sc_lab *lab, const char *name, const char *target)
 {
         const char *argv[] = {sct_ref("udp_broadcast"), "client", target, NULL};
 
-        sct_expect_exit(sct_run(lab, SENDER, name, NULL, argv), 0, 5);
+        sct_expect_exit(sct_run(lab, SCT_SENDER, name, NULL, argv), 0, 5);
 }
 
 #define HEARD "The client at \\('10\\.0\\.1\\.1', [0-9]+\\) says: 'Broadcast datagram!'\n"
@@ -755,9 +720,9 @@ Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout =
                 struct sc_lab *lab = broadcast_lab();
                 const char *argv[] = {prog, "server", "", NULL};
                 const char *ctl[] = {sct_ref("udp_broadcast"), "client", "10.0.2.4", NULL};
-                struct sc_proc *s2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, argv);
-                struct sc_proc *s3 = sct_server(lab, H3, "h3", IPPROTO_UDP, 1060, argv);
-                struct sc_proc *s4 = sct_server(lab, H4, "h4", IPPROTO_UDP, 1060, argv);
+                struct sc_proc *s2 = sct_server(lab, SCT_H2, "h2", IPPROTO_UDP, 1060, argv);
+                struct sc_proc *s3 = sct_server(lab, SCT_H3, "h3", IPPROTO_UDP, 1060, argv);
+                struct sc_proc *s4 = sct_server(lab, SCT_H4, "h4", IPPROTO_UDP, 1060, argv);
                 const char *first = "Listening for datagrams at \\('0\\.0\\.0\\.0', 1060\\)\n";
                 char want[512];
 
@@ -767,18 +732,18 @@ Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout =
                 SCT_OK(sc_proc_stop(s3));
                 SCT_OK(sc_proc_stop(s4));
                 snprintf(want, sizeof(want), "%s%s", first, reach[i].h2);
-                expect_stdout(s2, want, lab);
+                sct_expect_stdout(s2, want, lab);
                 snprintf(want, sizeof(want), "%s%s", first, reach[i].h3);
-                expect_stdout(s3, want, lab);
+                sct_expect_stdout(s3, want, lab);
                 snprintf(want, sizeof(want), "%s%s", first, reach[i].h4);
-                expect_stdout(s4, want, lab);
+                sct_expect_stdout(s4, want, lab);
                 /* Control: h4, behind the router, hears a unicast. */
-                s4 = sct_server(lab, H4, "h4-control", IPPROTO_UDP, 1060, argv);
-                sct_expect_exit(sct_run(lab, SENDER, "control", NULL, ctl), 0, 5);
+                s4 = sct_server(lab, SCT_H4, "h4-control", IPPROTO_UDP, 1060, argv);
+                sct_expect_exit(sct_run(lab, SCT_SENDER, "control", NULL, ctl), 0, 5);
                 sc_nap(SETTLE_S);
                 SCT_OK(sc_proc_stop(s4));
                 snprintf(want, sizeof(want), "%s%s", first, HEARD);
-                expect_stdout(s4, want, lab);
+                sct_expect_stdout(s4, want, lab);
                 wire_both(lab, "server", reach[i].name);
                 sct_cleanup();
         }
@@ -789,13 +754,13 @@ Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, .timeout = 
         const char *prog = sct_prog("udp_broadcast");
         struct sc_lab *lab = broadcast_lab();
         const char *argv[] = {prog, "server", "10.0.1.2", NULL};
-        struct sc_proc *s2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, argv);
+        struct sc_proc *s2 = sct_server(lab, SCT_H2, "h2", IPPROTO_UDP, 1060, argv);
 
         ref_client(lab, "broadcast", "10.0.1.255");
         ref_client(lab, "unicast", "10.0.1.2");
         sc_nap(SETTLE_S);
         SCT_OK(sc_proc_stop(s2));
-        expect_stdout(s2, "Listening for datagrams at \\('10\\.0\\.1\\.2', 1060\\)\n" HEARD, lab);
+        sct_expect_stdout(s2, "Listening for datagrams at \\('10\\.0\\.1\\.2', 1060\\)\n" HEARD, lab);
         wire_both(lab, "server", "unicast-bound");
 }
 
@@ -809,14 +774,14 @@ Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
                 struct sc_lab *lab = broadcast_lab();
                 const char *cli_argv[] = {prog, "client", targets[i], NULL};
                 const char *peer_argv[] = {sct_peer(), "udp", "1060", "--silent", NULL};
-                struct sc_proc *p2 = sct_server(lab, H2, "h2", IPPROTO_UDP, 1060, peer_argv);
-                struct sc_proc *p4 = sct_server(lab, H4, "h4", IPPROTO_UDP, 1060, peer_argv);
-                struct sc_proc *cli = sct_run(lab, SENDER, "client", NULL, cli_argv);
+                struct sc_proc *p2 = sct_server(lab, SCT_H2, "h2", IPPROTO_UDP, 1060, peer_argv);
+                struct sc_proc *p4 = sct_server(lab, SCT_H4, "h4", IPPROTO_UDP, 1060, peer_argv);
+                struct sc_proc *cli = sct_run(lab, SCT_SENDER, "client", NULL, cli_argv);
                 struct sct_io io[4];
                 int n;
 
                 sct_expect_exit(cli, 0, 5);
-                expect_stdout(cli, "", lab);
+                sct_expect_stdout(cli, "", lab);
                 cr_assert(sct_peer_wait(p2, "recv", 1, 2.0), "h2 heard nothing of %s (%s)",
                           targets[i], sct_evidence(lab));
                 n = sct_peer_log(p2, io, 4);

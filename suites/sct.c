@@ -103,7 +103,12 @@ bool sct_can_capture(void)
 
 struct sc_lab *sct_lab_loopback(const char *hostname)
 {
-        struct sc_lab *lab = sct_lab(NULL);
+        return sct_lab_loopback_as(NULL, hostname);
+}
+
+struct sc_lab *sct_lab_loopback_as(const char *suffix, const char *hostname)
+{
+        struct sc_lab *lab = sct_lab(suffix);
 
         SCT_OK(sc_lab_host(lab, hostname));
         if (sct_can_capture())
@@ -127,6 +132,32 @@ struct sc_lab *sct_lab_pair(int mtu, bool capture)
         SCT_OK(sc_lab_attach(lab, 1, s, 2));
         if (capture)
                 SCT_OK(sc_lab_capture(lab, "lan", s, -1, NULL, NULL));
+        return lab;
+}
+
+struct sc_lab *sct_lab_routed(bool capture)
+{
+        static const char *const names[] = {"sender", "h2", "h3", "router", "h4"};
+        struct sc_lab *lab;
+        int l, r;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab(NULL);
+        for (int h = 0; h < 5; h++)
+                cr_assert_eq(sc_lab_host(lab, names[h]), h, "host %s: %s", names[h], sc_error());
+        l = sc_lab_segment(lab, "left", "10.0.1.0/24", 1500);
+        r = sc_lab_segment(lab, "right", "10.0.2.0/24", 1500);
+        SCT_OK(sc_lab_attach(lab, SCT_SENDER, l, 1));
+        SCT_OK(sc_lab_attach(lab, SCT_H2, l, 2));
+        SCT_OK(sc_lab_attach(lab, SCT_H3, l, 3));
+        SCT_OK(sc_lab_attach(lab, SCT_ROUTER, l, 254));
+        SCT_OK(sc_lab_attach(lab, SCT_ROUTER, r, 254));
+        SCT_OK(sc_lab_attach(lab, SCT_H4, r, 4));
+        SCT_OK(sc_lab_router(lab, SCT_ROUTER));
+        if (capture) {
+                SCT_OK(sc_lab_capture(lab, "left", l, -1, NULL, NULL));
+                SCT_OK(sc_lab_capture(lab, "right", r, -1, NULL, NULL));
+        }
         return lab;
 }
 
@@ -195,6 +226,16 @@ void sct_expect_exit(struct sc_proc *p, int code, double timeout_s)
                   timeout_s);
         cr_assert(sc_proc_exit_code(p) == code, "expected exit %d, got: %s; stderr ends: %s", code,
                   sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)));
+}
+
+void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab)
+{
+        const char *out = sc_proc_stdout(p, NULL);
+
+        cr_assert(sct_match(regex, out),
+                  "stdout of %s does not match\n  expected (regex): %s\n  got: %s\n  %s",
+                  sc_proc_stdout_path(p), sct_show(regex, strlen(regex)), sct_show(out, strlen(out)),
+                  sct_evidence(lab));
 }
 
 const char *sct_last_line(const char *text)

@@ -25,6 +25,11 @@ const char *sct_ref(const char *id);
 /* Path of the scripted peer binary. */
 const char *sct_peer(void);
 
+/* Regular expressions (POSIX extended) for what the book's programs print. */
+#define SCT_RE_CTIME "[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}"
+#define SCT_RE_DATETIME "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?"
+#define SCT_RE_LOOP_ADDR "\\('127\\.0\\.0\\.1', [0-9]+\\)"
+
 /* "<suite>/<test>" of the running test. */
 const char *sct_test_name(void);
 
@@ -49,6 +54,8 @@ const char *sct_test_name(void);
  */
 struct sc_lab *sct_lab(const char *suffix);
 struct sc_lab *sct_lab_loopback(const char *hostname);
+/* The same, named <test>/<suffix>: for tables whose rows each need a fresh host. */
+struct sc_lab *sct_lab_loopback_as(const char *suffix, const char *hostname);
 /* Can this lab record traffic here?  (Plain loopback mode needs root.) */
 bool sct_can_capture(void);
 
@@ -59,6 +66,15 @@ bool sct_can_capture(void);
  * Skips the test where namespaces cannot be made.
  */
 struct sc_lab *sct_lab_pair(int mtu, bool capture);
+/*
+ * Two segments joined by a router, not started:
+ *   left  10.0.1.0/24: SCT_SENDER .1, SCT_H2 .2, SCT_H3 .3, SCT_ROUTER .254
+ *   right 10.0.2.0/24: SCT_ROUTER .254, SCT_H4 .4
+ * With capture, the segments are recorded as captures 0 ("left") and 1
+ * ("right").  Skips the test where namespaces cannot be made.
+ */
+enum { SCT_SENDER, SCT_H2, SCT_H3, SCT_ROUTER, SCT_H4 };
+struct sc_lab *sct_lab_routed(bool capture);
 /* Frees every lab of this test (the suites' .fini; idempotent). */
 void sct_cleanup(void);
 
@@ -78,6 +94,9 @@ const char *sct_evidence(const struct sc_lab *lab);
 
 /* Waits for p to end and asserts it exited with code, naming what happened. */
 void sct_expect_exit(struct sc_proc *p, int code, double timeout_s);
+
+/* Asserts p's whole stdout matches regex (anchored), showing both and the evidence. */
+void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab);
 
 /* The last line of a text (without its newline), in a static buffer. */
 const char *sct_last_line(const char *text);

@@ -8,19 +8,9 @@
 
 #include <string.h>
 
-#define CTIME "[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}"
-#define DATETIME "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{6})?"
-#define LOOP_ADDR "\\('127\\.0\\.0\\.1', [0-9]+\\)"
 
 TestSuite(smoke, .fini = sct_cleanup);
 
-static void expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab)
-{
-        const char *out = sc_proc_stdout(p, NULL);
-
-        cr_assert(sct_match(regex, out), "stdout does not match\n  expected (regex): %s\n  got: %s\n  %s",
-                  regex, sct_show(out, strlen(out)), sct_evidence(lab));
-}
 
 Test(smoke, udp_local, .timeout = 20)
 {
@@ -31,14 +21,14 @@ Test(smoke, udp_local, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli,
+        sct_expect_stdout(cli,
                       "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
                       "The server \\('127\\.0\\.0\\.1', 1060\\) replied 'Your data was (38|31) bytes long'\n",
                       lab);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
+        sct_expect_stdout(srv,
                       "Listening at \\('127\\.0\\.0\\.1', 1060\\)\n"
-                      "The client at " LOOP_ADDR " says 'The time is " DATETIME "'\n",
+                      "The client at " SCT_RE_LOOP_ADDR " says 'The time is " SCT_RE_DATETIME "'\n",
                       lab);
 }
 
@@ -53,8 +43,8 @@ Test(smoke, udp_remote_client_answered, .timeout = 20)
         sct_server(lab, 0, "peer", IPPROTO_UDP, 1060, peer_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli,
-                      "Client socket name is " LOOP_ADDR "\n"
+        sct_expect_stdout(cli,
+                      "Client socket name is " SCT_RE_LOOP_ADDR "\n"
                       "Waiting up to 0\\.1 seconds for a reply\n"
                       "The server says 'Your data was 23 bytes long'\n",
                       lab);
@@ -74,8 +64,8 @@ Test(smoke, udp_remote_client_gives_up, .timeout = 20)
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         sct_expect_exit(cli, 1, 8);
         took = sc_now() - t0;
-        expect_stdout(cli,
-                      "Client socket name is " LOOP_ADDR "\n"
+        sct_expect_stdout(cli,
+                      "Client socket name is " SCT_RE_LOOP_ADDR "\n"
                       "Waiting up to 0\\.1 seconds for a reply\n"
                       "Waiting up to 0\\.2 seconds for a reply\n"
                       "Waiting up to 0\\.4 seconds for a reply\n"
@@ -96,7 +86,7 @@ Test(smoke, udp_remote_client_refused, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
 
         sct_expect_exit(cli, 1, 2);
-        expect_stdout(cli, "Client socket name is " LOOP_ADDR "\nWaiting up to 0\\.1 seconds for a reply\n",
+        sct_expect_stdout(cli, "Client socket name is " SCT_RE_LOOP_ADDR "\nWaiting up to 0\\.1 seconds for a reply\n",
                       lab);
         cr_assert(strstr(sct_last_line(sc_proc_stderr(cli, NULL)), "[Errno 111] Connection refused"),
                   "stderr ends: %s", sct_last_line(sc_proc_stderr(cli, NULL)));
@@ -114,10 +104,10 @@ Test(smoke, udp_remote_server, .timeout = 20)
         /* The server drops half: the client's five tries all fail only 1 time in 32. */
         sc_proc_wait(cli, 5);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
+        sct_expect_stdout(srv,
                       "Listening at \\('0\\.0\\.0\\.0', 1060\\)\n"
-                      "((Pretending to drop packet from " LOOP_ADDR
-                      "|The client at " LOOP_ADDR " says 'This is another message')\n)+",
+                      "((Pretending to drop packet from " SCT_RE_LOOP_ADDR
+                      "|The client at " SCT_RE_LOOP_ADDR " says 'This is another message')\n)+",
                       lab);
 }
 
@@ -129,7 +119,7 @@ Test(smoke, big_sender_loopback, .timeout = 20)
         struct sc_proc *p = sct_run(lab, 0, "sender", NULL, argv);
 
         sct_expect_exit(p, 0, 5);
-        expect_stdout(p, "The big datagram was sent!\n", lab);
+        sct_expect_stdout(p, "The big datagram was sent!\n", lab);
 }
 
 Test(smoke, big_sender_mtu_1500, .timeout = 20)
@@ -154,7 +144,7 @@ Test(smoke, big_sender_mtu_1500, .timeout = 20)
                 p = sct_run(lab, a, "sender", NULL, argv);
         }
         sct_expect_exit(p, 0, 5);
-        expect_stdout(p, "Alas, the datagram did not make it\nActual MTU: 1500\n", lab);
+        sct_expect_stdout(p, "Alas, the datagram did not make it\nActual MTU: 1500\n", lab);
 }
 
 Test(smoke, udp_broadcast, .timeout = 20)
@@ -181,11 +171,11 @@ Test(smoke, udp_broadcast, .timeout = 20)
                 cli = sct_run(lab, a, "client", NULL, cli_argv);
         }
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli, "", lab);
+        sct_expect_stdout(cli, "", lab);
         /* The datagram is on its way; wait for it without depending on the server's buffering. */
         sc_proc_wait_output(srv, "Broadcast datagram!", 2.0);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
+        sct_expect_stdout(srv,
                       "Listening for datagrams at \\('0\\.0\\.0\\.0', 1060\\)\n"
                       "The client at \\('10\\.0\\.1\\.1', [0-9]+\\) says: 'Broadcast datagram!'\n",
                       lab);
@@ -200,10 +190,10 @@ Test(smoke, tsTserv_tsTclnt, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", "hi\nthere\n\n", cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli, "> \\[" CTIME "\\] hi\n> \\[" CTIME "\\] there\n> ", lab);
+        sct_expect_stdout(cli, "> \\[" SCT_RE_CTIME "\\] hi\n> \\[" SCT_RE_CTIME "\\] there\n> ", lab);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
-                      "waiting for connection\\.\\.\\.\n\\.\\.\\.connected from: " LOOP_ADDR
+        sct_expect_stdout(srv,
+                      "waiting for connection\\.\\.\\.\n\\.\\.\\.connected from: " SCT_RE_LOOP_ADDR
                       "\nwaiting for connection\\.\\.\\.\n",
                       lab);
 }
@@ -217,13 +207,13 @@ Test(smoke, tsUserv_tsUclnt, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", "hi\nthere\n\n", cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli, "> \\[" CTIME "\\] hi\n> \\[" CTIME "\\] there\n> ", lab);
+        sct_expect_stdout(cli, "> \\[" SCT_RE_CTIME "\\] hi\n> \\[" SCT_RE_CTIME "\\] there\n> ", lab);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv,
+        sct_expect_stdout(srv,
                       "waiting for message\\.\\.\\.\n"
-                      "\\.\\.\\.received from and returned to: " LOOP_ADDR "\n"
+                      "\\.\\.\\.received from and returned to: " SCT_RE_LOOP_ADDR "\n"
                       "waiting for message\\.\\.\\.\n"
-                      "\\.\\.\\.received from and returned to: " LOOP_ADDR "\n"
+                      "\\.\\.\\.received from and returned to: " SCT_RE_LOOP_ADDR "\n"
                       "waiting for message\\.\\.\\.\n",
                       lab);
 }
@@ -237,9 +227,9 @@ Test(smoke, time_server_time_client, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli, "The time got from the server is " CTIME "\r\n\n", lab);
+        sct_expect_stdout(cli, "The time got from the server is " SCT_RE_CTIME "\r\n\n", lab);
         SCT_OK(sc_proc_stop(srv));
-        expect_stdout(srv, "Got a connection from " LOOP_ADDR "\n", lab);
+        sct_expect_stdout(srv, "Got a connection from " SCT_RE_LOOP_ADDR "\n", lab);
 }
 
 Test(smoke, echo_server_echo_client, .timeout = 20)
@@ -251,7 +241,7 @@ Test(smoke, echo_server_echo_client, .timeout = 20)
         struct sc_proc *cli = sct_run(lab, 0, "client", NULL, cli_argv);
 
         sct_expect_exit(cli, 0, 5);
-        expect_stdout(cli, "Received b'Hello, world'\n", lab);
+        sct_expect_stdout(cli, "Received b'Hello, world'\n", lab);
         sct_expect_exit(srv, 0, 5);
-        expect_stdout(srv, "Connected by " LOOP_ADDR "\n", lab);
+        sct_expect_stdout(srv, "Connected by " SCT_RE_LOOP_ADDR "\n", lab);
 }

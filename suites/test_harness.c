@@ -258,26 +258,11 @@ Test(harness, duplicate_and_reorder, .timeout = 20)
 
 Test(harness, broadcast_stays_on_its_segment, .timeout = 20)
 {
-        struct sc_lab *lab;
-        int h1, h2, h4, r, h3, a, b;
+        struct sc_lab *lab = sct_lab_routed(false);
         struct sc_proc *l2, *l4, *l3;
+        const int h1 = SCT_SENDER, h2 = SCT_H2, h4 = SCT_H3, h3 = SCT_H4;
 
-        SCT_NEED_NAMESPACES();
-        lab = sct_lab(NULL);
-        h1 = sc_lab_host(lab, "h1");
-        h2 = sc_lab_host(lab, "h2");
-        h4 = sc_lab_host(lab, "h4");
-        r = sc_lab_host(lab, "router");
-        h3 = sc_lab_host(lab, "h3");
-        a = sc_lab_segment(lab, "left", "10.0.1.0/24", 1500);
-        b = sc_lab_segment(lab, "right", "10.0.2.0/24", 1500);
-        SCT_OK(sc_lab_attach(lab, h1, a, 1));
-        SCT_OK(sc_lab_attach(lab, h2, a, 2));
-        SCT_OK(sc_lab_attach(lab, h4, a, 4));
-        SCT_OK(sc_lab_attach(lab, r, a, 254));
-        SCT_OK(sc_lab_attach(lab, r, b, 254));
-        SCT_OK(sc_lab_attach(lab, h3, b, 3));
-        SCT_OK(sc_lab_router(lab, r));
+        /* h2 and h4 share the sender's segment; h3 is behind the router. */
         SCT_OK(sc_lab_start(lab));
         l2 = listener(lab, h2, "h2", "7000");
         l4 = listener(lab, h4, "h4", "7000");
@@ -287,7 +272,7 @@ Test(harness, broadcast_stays_on_its_segment, .timeout = 20)
                                      "--text", "subnet", NULL};
                 const char *all[] = {sct_peer(), "send", "255.255.255.255", "7000", "--broadcast",
                                      "--text", "limited", NULL};
-                const char *uni[] = {sct_peer(), "send", "10.0.2.3", "7000", "--text", "unicast",
+                const char *uni[] = {sct_peer(), "send", "10.0.2.4", "7000", "--text", "unicast",
                                      NULL};
 
                 sct_expect_exit(sct_run(lab, h1, "tx-subnet", NULL, sub), 0, 5);
