@@ -416,19 +416,32 @@ static uint8_t pattern(size_t i)
         return (uint8_t)(i * 7 % 251);
 }
 
-/* Sends n pattern bytes while reading the echo; true if all came back intact. */
+/*
+ * Sends n pattern bytes while reading the echo.  It half-closes only once
+ * everything came back, or nothing more came for wait_ms: the order of the
+ * close is then the same every run, and an echo that stops short still
+ * ends.  Reads to the end and reports whether all came back intact.
+ */
 static int echo_bytes(int fd, size_t n, long wait_ms)
 {
         static uint8_t out[65536], in[65536];
         size_t sent = 0, got = 0;
         bool intact = true, half_closed = false;
 
-        while (got < n) {
+        for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLIN | (sent < n ? POLLOUT : 0)};
+                int ready = poll(&p, 1, (int)wait_ms);
                 ssize_t r;
 
-                if (poll(&p, 1, (int)wait_ms) <= 0)
-                        break;
+                if (ready < 0 && errno == EINTR)
+                        continue;
+                if (ready <= 0 || got == n) {
+                        if (half_closed)
+                                break; /* no end came after the half-close */
+                        shutdown(fd, SHUT_WR);
+                        half_closed = true;
+                        continue;
+                }
                 if (p.revents & POLLOUT) {
                         size_t chunk = n - sent < sizeof(out) ? n - sent : sizeof(out);
 
@@ -439,10 +452,6 @@ static int echo_bytes(int fd, size_t n, long wait_ms)
                                 sent += (size_t)r;
                         else if (r < 0 && errno != EAGAIN)
                                 break;
-                }
-                if (sent == n && !half_closed) {
-                        shutdown(fd, SHUT_WR);
-                        half_closed = true;
                 }
                 if (p.revents & (POLLIN | POLLHUP)) {
                         r = recv(fd, in, sizeof(in), MSG_DONTWAIT);

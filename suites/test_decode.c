@@ -68,93 +68,93 @@ static void decode_hex(const char *hex, struct sc_packet *p, uint8_t *buf, size_
 
 /* udp_remote's request: 'This is another message' to port 1060, DF set. */
 static const char udp_hex[] =
-        /* Ethernet II: dst 02:00:00:00:00:02, src 02:00:00:00:00:01, type 0x0800 IPv4 */
-        "020000000002 020000000001 0800"
-        /* IPv4: version 4 IHL 5, tos 0, total length 51, id 0x1c46, flags DF offset 0,
-         * ttl 64, proto 17 UDP, checksum 0x0a72, 10.0.0.1 > 10.0.0.2 */
-        "45 00 0033 1c46 4000 40 11 0a72 0a000001 0a000002"
-        /* UDP: 46056 > 1060, length 31, checksum 0 (not computed) */
-        "b3e8 0424 001f 0000"
-        /* 'This is another message' (23 bytes) */
-        "5468697320697320616e6f74686572206d657373616765";
+    /* Ethernet II: dst 02:00:00:00:00:02, src 02:00:00:00:00:01, type 0x0800 IPv4 */
+    "020000000002 020000000001 0800"
+    /* IPv4: version 4 IHL 5, tos 0, total length 51, id 0x1c46, flags DF offset 0,
+     * ttl 64, proto 17 UDP, checksum 0x0a72, 10.0.0.1 > 10.0.0.2 */
+    "45 00 0033 1c46 4000 40 11 0a72 0a000001 0a000002"
+    /* UDP: 46056 > 1060, length 31, checksum 0 (not computed) */
+    "b3e8 0424 001f 0000"
+    /* 'This is another message' (23 bytes) */
+    "5468697320697320616e6f74686572206d657373616765";
 
 /* tsTclnt's SYN to 21567 with Linux's usual options. */
 static const char syn_hex[] =
-        /* Ethernet II: 02:..:01 > 02:..:02, IPv4 */
-        "020000000002 020000000001 0800"
-        /* IPv4: IHL 5, total 60, id 0x1c46, DF, ttl 64, TCP, checksum 0x0a74, 10.0.0.1 > 10.0.0.2 */
-        "45 00 003c 1c46 4000 40 06 0a74 0a000001 0a000002"
-        /* TCP: 54176 > 21567, seq 0x11223344, ack 0, data offset 10 (40 bytes), flags SYN,
-         * window 64240, checksum 0, urgent 0 */
-        "d3a0 543f 11223344 00000000 a0 02 faf0 0000 0000"
-        /* options: mss 1460; sackOK; TS val 1000 ecr 0; nop; wscale 7 */
-        "020405b4 0402 080a000003e800000000 01 030307";
+    /* Ethernet II: 02:..:01 > 02:..:02, IPv4 */
+    "020000000002 020000000001 0800"
+    /* IPv4: IHL 5, total 60, id 0x1c46, DF, ttl 64, TCP, checksum 0x0a74, 10.0.0.1 > 10.0.0.2 */
+    "45 00 003c 1c46 4000 40 06 0a74 0a000001 0a000002"
+    /* TCP: 54176 > 21567, seq 0x11223344, ack 0, data offset 10 (40 bytes), flags SYN,
+     * window 64240, checksum 0, urgent 0 */
+    "d3a0 543f 11223344 00000000 a0 02 faf0 0000 0000"
+    /* options: mss 1460; sackOK; TS val 1000 ecr 0; nop; wscale 7 */
+    "020405b4 0402 080a000003e800000000 01 030307";
 
 /* The server's FIN|ACK: a 54-byte frame padded to Ethernet's 60-byte minimum. */
 static const char finack_hex[] =
-        "020000000002 020000000001 0800"
-        /* IPv4: total 40, id 0x1c46, DF, ttl 64, TCP, checksum 0x0a88, 10.0.0.2 > 10.0.0.1 */
-        "45 00 0028 1c46 4000 40 06 0a88 0a000002 0a000001"
-        /* TCP: 21567 > 54176, seq 0xa0000000, ack 0x11223350, offset 5, flags FIN|ACK,
-         * window 502 */
-        "543f d3a0 a0000000 11223350 50 11 01f6 0000 0000"
-        /* Ethernet padding: not part of the IP datagram */
-        "000000000000";
+    "020000000002 020000000001 0800"
+    /* IPv4: total 40, id 0x1c46, DF, ttl 64, TCP, checksum 0x0a88, 10.0.0.2 > 10.0.0.1 */
+    "45 00 0028 1c46 4000 40 06 0a88 0a000002 0a000001"
+    /* TCP: 21567 > 54176, seq 0xa0000000, ack 0x11223350, offset 5, flags FIN|ACK,
+     * window 502 */
+    "543f d3a0 a0000000 11223350 50 11 01f6 0000 0000"
+    /* Ethernet padding: not part of the IP datagram */
+    "000000000000";
 
 /* The server host's answer to a datagram for a closed port, quoting udp_hex's datagram. */
 static const char icmp_hex[] =
-        "020000000002 020000000001 0800"
-        /* IPv4: total 56, id 1, no flags, ttl 64, ICMP, checksum 0x66c2, 10.0.0.2 > 10.0.0.1 */
-        "45 00 0038 0001 0000 40 01 66c2 0a000002 0a000001"
-        /* ICMP: type 3 destination unreachable, code 3 port unreachable, checksum 0, unused */
-        "03 03 0000 00000000"
-        /* quoted IPv4 header: total 51, id 0x1c46, DF, UDP, 10.0.0.1 > 10.0.0.2 */
-        "45 00 0033 1c46 4000 40 11 0a72 0a000001 0a000002"
-        /* quoted first 8 bytes: UDP 46056 > 1060, length 31 */
-        "b3e8 0424 001f 0000";
+    "020000000002 020000000001 0800"
+    /* IPv4: total 56, id 1, no flags, ttl 64, ICMP, checksum 0x66c2, 10.0.0.2 > 10.0.0.1 */
+    "45 00 0038 0001 0000 40 01 66c2 0a000002 0a000001"
+    /* ICMP: type 3 destination unreachable, code 3 port unreachable, checksum 0, unused */
+    "03 03 0000 00000000"
+    /* quoted IPv4 header: total 51, id 0x1c46, DF, UDP, 10.0.0.1 > 10.0.0.2 */
+    "45 00 0033 1c46 4000 40 11 0a72 0a000001 0a000002"
+    /* quoted first 8 bytes: UDP 46056 > 1060, length 31 */
+    "b3e8 0424 001f 0000";
 
 /* An IPv4 header with options: IHL 6, a Router Alert option (RFC 2113). */
 static const char ipopt_hex[] =
-        "020000000002 020000000001 0800"
-        /* IPv4: IHL 6 (24 bytes), total 34, id 0x1c46, DF, ttl 64, UDP, checksum 0x757e */
-        "46 00 0022 1c46 4000 40 11 757e 0a000001 0a000002"
-        /* option 0x94 Router Alert, length 4, value 0 */
-        "94 04 0000"
-        /* UDP: 46056 > 1060, length 10; 'hi' */
-        "b3e8 0424 000a 0000 6869"
-        /* Ethernet padding */
-        "0000000000000000000000000000";
+    "020000000002 020000000001 0800"
+    /* IPv4: IHL 6 (24 bytes), total 34, id 0x1c46, DF, ttl 64, UDP, checksum 0x757e */
+    "46 00 0022 1c46 4000 40 11 757e 0a000001 0a000002"
+    /* option 0x94 Router Alert, length 4, value 0 */
+    "94 04 0000"
+    /* UDP: 46056 > 1060, length 10; 'hi' */
+    "b3e8 0424 000a 0000 6869"
+    /* Ethernet padding */
+    "0000000000000000000000000000";
 
 /* A 48-byte UDP datagram in two fragments: 32 data bytes, then 16 at offset 32. */
 static const char frag1_hex[] =
-        "020000000002 020000000001 0800"
-        /* IPv4: total 52, id 0x0100, flags MF offset 0, ttl 64, UDP, checksum 0x45b7 */
-        "45 00 0034 0100 2000 40 11 45b7 0a000001 0a000002"
-        /* UDP: 40000 > 1060, length 48 (the whole datagram) */
-        "9c40 0424 0030 0000"
-        /* 24 x 'A' */
-        "414141414141414141414141414141414141414141414141";
+    "020000000002 020000000001 0800"
+    /* IPv4: total 52, id 0x0100, flags MF offset 0, ttl 64, UDP, checksum 0x45b7 */
+    "45 00 0034 0100 2000 40 11 45b7 0a000001 0a000002"
+    /* UDP: 40000 > 1060, length 48 (the whole datagram) */
+    "9c40 0424 0030 0000"
+    /* 24 x 'A' */
+    "414141414141414141414141414141414141414141414141";
 static const char frag2_hex[] =
-        "020000000002 020000000001 0800"
-        /* IPv4: total 36, id 0x0100, no MF, offset 4 (32 bytes), ttl 64, UDP, checksum 0x65c3 */
-        "45 00 0024 0100 0004 40 11 65c3 0a000001 0a000002"
-        /* 16 x 'B': the datagram's bytes 32..47, no UDP header */
-        "42424242424242424242424242424242"
-        /* Ethernet padding */
-        "00000000000000000000";
+    "020000000002 020000000001 0800"
+    /* IPv4: total 36, id 0x0100, no MF, offset 4 (32 bytes), ttl 64, UDP, checksum 0x65c3 */
+    "45 00 0024 0100 0004 40 11 65c3 0a000001 0a000002"
+    /* 16 x 'B': the datagram's bytes 32..47, no UDP header */
+    "42424242424242424242424242424242"
+    /* Ethernet padding */
+    "00000000000000000000";
 
 /* ARP request, broadcast: who has 10.0.0.2? tell 10.0.0.1. */
 static const char arp_hex[] =
-        /* Ethernet II: ff:ff:ff:ff:ff:ff < 02:..:01, type 0x0806 ARP */
-        "ffffffffffff 020000000001 0806"
-        /* ARP: hardware 1 Ethernet, protocol 0x0800, lengths 6 and 4, opcode 1 request */
-        "0001 0800 06 04 0001"
-        /* sender 02:00:00:00:00:01 10.0.0.1, target 00:00:00:00:00:00 10.0.0.2 */
-        "020000000001 0a000001 000000000000 0a000002"
-        /* Ethernet padding */
-        "000000000000000000000000000000000000";
+    /* Ethernet II: ff:ff:ff:ff:ff:ff < 02:..:01, type 0x0806 ARP */
+    "ffffffffffff 020000000001 0806"
+    /* ARP: hardware 1 Ethernet, protocol 0x0800, lengths 6 and 4, opcode 1 request */
+    "0001 0800 06 04 0001"
+    /* sender 02:00:00:00:00:01 10.0.0.1, target 00:00:00:00:00:00 10.0.0.2 */
+    "020000000001 0a000001 000000000000 0a000002"
+    /* Ethernet padding */
+    "000000000000000000000000000000000000";
 
-static const char *const all_frames[] = {udp_hex,  syn_hex,   finack_hex, icmp_hex,
+static const char *const all_frames[] = {udp_hex,   syn_hex,   finack_hex, icmp_hex,
                                          ipopt_hex, frag1_hex, frag2_hex,  arp_hex};
 #define NFRAMES (sizeof(all_frames) / sizeof(all_frames[0]))
 
@@ -302,9 +302,9 @@ Test(decode, every_truncation_is_noted, .timeout = 20)
                         uint8_t *copy = malloc(cut ? cut : 1);
 
                         memcpy(copy, buf, cut);
-                        cr_assert_eq(sc_decode_frame(SC_LINK_EN10MB, copy, (uint32_t)cut,
-                                                     (uint32_t)n, &p),
-                                     0);
+                        cr_assert_eq(
+                            sc_decode_frame(SC_LINK_EN10MB, copy, (uint32_t)cut, (uint32_t)n, &p),
+                            0);
                         if (cut < 34) /* inside Ethernet + the smallest IPv4/ARP header */
                                 cr_assert(p.truncated && p.problem[0],
                                           "frame %zu cut at %zu: truncated with a note, got '%s'",
@@ -370,21 +370,21 @@ Test(decode, link_types, .timeout = 10)
                 int linktype;
                 const char *hdr;
         } links[] = {
-                /* Linux cooked v1: packet type 4 outgoing, ARPHRD 1, addr len 6, addr, IPv4 */
-                {SC_LINK_LINUX_SLL, "0004 0001 0006 020000000001 0000 0800"},
-                /* Linux cooked v2: IPv4, reserved, ifindex 2, ARPHRD 1, outgoing, len 6, addr */
-                {SC_LINK_LINUX_SLL2, "0800 0000 00000002 0001 04 06 020000000001 0000"},
-                /* BSD loopback, AF_INET (2) written little-endian, then big-endian */
-                {SC_LINK_NULL, "02000000"},
-                {SC_LINK_NULL, "00000002"},
-                /* OpenBSD loopback: network order */
-                {SC_LINK_LOOP, "00000002"},
-                /* bare IP */
-                {SC_LINK_RAW, ""},
-                /* Ethernet with an 802.1Q tag (VLAN 5) */
-                {SC_LINK_EN10MB, "020000000002 020000000001 8100 0005 0800"},
-                /* IEEE 802.3 length 51 + 8, LLC AA AA 03, SNAP OUI 0, type IPv4 (RFC 1042) */
-                {SC_LINK_EN10MB, "020000000002 020000000001 003b aaaa03 000000 0800"},
+            /* Linux cooked v1: packet type 4 outgoing, ARPHRD 1, addr len 6, addr, IPv4 */
+            {SC_LINK_LINUX_SLL, "0004 0001 0006 020000000001 0000 0800"},
+            /* Linux cooked v2: IPv4, reserved, ifindex 2, ARPHRD 1, outgoing, len 6, addr */
+            {SC_LINK_LINUX_SLL2, "0800 0000 00000002 0001 04 06 020000000001 0000"},
+            /* BSD loopback, AF_INET (2) written little-endian, then big-endian */
+            {SC_LINK_NULL, "02000000"},
+            {SC_LINK_NULL, "00000002"},
+            /* OpenBSD loopback: network order */
+            {SC_LINK_LOOP, "00000002"},
+            /* bare IP */
+            {SC_LINK_RAW, ""},
+            /* Ethernet with an 802.1Q tag (VLAN 5) */
+            {SC_LINK_EN10MB, "020000000002 020000000001 8100 0005 0800"},
+            /* IEEE 802.3 length 51 + 8, LLC AA AA 03, SNAP OUI 0, type IPv4 (RFC 1042) */
+            {SC_LINK_EN10MB, "020000000002 020000000001 003b aaaa03 000000 0800"},
         };
         uint8_t ipbuf[128], frame[256];
         struct sc_packet p;
@@ -512,9 +512,8 @@ Test(decode, pcap_both_byte_orders_and_precisions, .timeout = 10)
                 cr_assert_eq(cap->nsec, variants[v].nsec, "variant %zu", v);
                 cr_assert_eq(cap->snaplen, 65535);
                 for (i = 0; i < NFRAMES; i++) {
-                        cr_assert_eq(cap->pkts[i].ts_ns,
-                                     1700000000500000000ull + i * 1000000ull, "variant %zu pkt %zu",
-                                     v, i);
+                        cr_assert_eq(cap->pkts[i].ts_ns, 1700000000500000000ull + i * 1000000ull,
+                                     "variant %zu pkt %zu", v, i);
                         cr_assert_str_eq(cap->pkts[i].problem, "", "variant %zu pkt %zu", v, i);
                 }
                 cr_assert_eq(cap->pkts[0].dport, 1060);
@@ -781,7 +780,7 @@ struct seg {
         uint8_t flags;     /* TCP */
         uint32_t seq, ack; /* TCP, absolute */
         const char *data;
-        size_t len;        /* of data; 0 = strlen */
+        size_t len; /* of data; 0 = strlen */
         uint16_t id;
         uint8_t ttl;
 };
@@ -796,9 +795,13 @@ static uint8_t *build(const struct seg *s, size_t *n)
         uint16_t c;
 
         memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-        uint8_t hdr[20] = {0x45, 0, tot >> 8, tot & 0xff, s->id >> 8, s->id & 0xff, 0x40, 0,
-                           s->ttl ? s->ttl : 64, s->proto, 0, 0,
-                           src >> 24, src >> 16, src >> 8, src, dst >> 24, dst >> 16, dst >> 8, dst};
+        uint8_t hdr[20] = {0x45,       0,          tot >> 8,
+                           tot & 0xff, s->id >> 8, s->id & 0xff,
+                           0x40,       0,          s->ttl ? s->ttl : 64,
+                           s->proto,   0,          0,
+                           src >> 24,  src >> 16,  src >> 8,
+                           src,        dst >> 24,  dst >> 16,
+                           dst >> 8,   dst};
         c = csum16(hdr, 20);
         hdr[10] = c >> 8;
         hdr[11] = c & 0xff;
@@ -806,8 +809,8 @@ static uint8_t *build(const struct seg *s, size_t *n)
         t[0] = s->sport >> 8, t[1] = s->sport & 0xff, t[2] = s->dport >> 8, t[3] = s->dport & 0xff;
         if (s->proto == 6) {
                 uint32_t q = s->seq, a = s->ack;
-                uint8_t th[16] = {q >> 24, q >> 16, q >> 8, q, a >> 24, a >> 16, a >> 8, a,
-                                  0x50, s->flags, 0xfa, 0xf0};
+                uint8_t th[16] = {q >> 24, q >> 16, q >> 8, q,        a >> 24, a >> 16,
+                                  a >> 8,  a,       0x50,   s->flags, 0xfa,    0xf0};
 
                 memcpy(t + 4, th, 16);
         } else {
@@ -819,12 +822,17 @@ static uint8_t *build(const struct seg *s, size_t *n)
         return f;
 }
 
-/* Table rows: UDP(src, dst, sport, dport, .data = ...) and TCP(..., flags, seq, ack, .data = ...). */
+/* Table rows: UDP(src, dst, sport, dport, .data = ...) and TCP(..., flags, seq, ack, .data = ...).
+ */
 #define UDP(s, d, sp, dp, ...)                                                                     \
-        {.src = s, .dst = d, .sport = sp, .dport = dp, .proto = 17, __VA_ARGS__}
+        {                                                                                          \
+                .src = s, .dst = d, .sport = sp, .dport = dp, .proto = 17, __VA_ARGS__             \
+        }
 #define TCP(s, d, sp, dp, fl, sq, ak, ...)                                                         \
-        {.src = s, .dst = d, .sport = sp, .dport = dp, .proto = 6, .flags = fl, .seq = sq,       \
-         .ack = ak, __VA_ARGS__}
+        {                                                                                          \
+                .src = s, .dst = d, .sport = sp, .dport = dp, .proto = 6, .flags = fl, .seq = sq,  \
+                .ack = ak, __VA_ARGS__                                                             \
+        }
 
 static struct sc_pcap *capture_of(const struct seg *segs, size_t nsegs)
 {
@@ -852,7 +860,7 @@ static char *canon_of(const struct seg *segs, size_t n, const uint16_t *fixed, s
         cr_assert_eq(sc_canon_text(cap, fixed, nfixed, &text), 0);
         sc_pcap_free(cap);
         /* the fixed header, then the packets */
-        cr_assert(strncmp(text, "# sockcheck canonical capture v1", 32) == 0, "header");
+        cr_assert(strncmp(text, "# sockcheck canonical capture v2", 32) == 0, "header");
         return text;
 }
 
@@ -869,23 +877,21 @@ static const uint16_t book[] = SC_BOOK_PORTS;
 Test(decode, canon_udp_exchange, .timeout = 10)
 {
         const struct seg segs[] = {
-                UDP("10.0.0.1", "10.0.0.2", 46056, 1060, .data = "This is another message",
-                    .id = 7),
-                UDP("10.0.0.2", "10.0.0.1", 1060, 46056, .data = "Your data was 23 bytes long",
-                    .id = 9, .ttl = 63),
-                UDP("10.0.0.3", "10.0.0.2", 51000, 1060, .data = "again"),
-                UDP("10.0.0.1", "10.0.0.2", 46056, 4444, .data = "x"),
+            UDP("10.0.0.1", "10.0.0.2", 46056, 1060, .data = "This is another message", .id = 7),
+            UDP("10.0.0.2", "10.0.0.1", 1060, 46056, .data = "Your data was 23 bytes long", .id = 9,
+                .ttl = 63),
+            UDP("10.0.0.3", "10.0.0.2", 51000, 1060, .data = "again"),
+            UDP("10.0.0.1", "10.0.0.2", 46056, 4444, .data = "x"),
         };
         const uint16_t fixed[] = {1060, 4444};
         char *t = canon_of(segs, 4, fixed, 2);
 
-        cr_assert_str_eq(body(t),
-                         "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 51 len 23 "
-                         "'This is another message'\n"
-                         "10.0.0.2:1060 > 10.0.0.1:C1 UDP DF iplen 55 len 27 "
-                         "'Your data was 23 bytes long'\n"
-                         "10.0.0.3:C2 > 10.0.0.2:1060 UDP DF iplen 33 len 5 'again'\n"
-                         "10.0.0.1:C1 > 10.0.0.2:4444 UDP DF iplen 29 len 1 'x'\n");
+        cr_assert_str_eq(body(t), "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 51 len 23 "
+                                  "'This is another message'\n"
+                                  "10.0.0.2:1060 > 10.0.0.1:C1 UDP DF iplen 55 len 27 "
+                                  "'Your data was 23 bytes long'\n"
+                                  "10.0.0.3:C2 > 10.0.0.2:1060 UDP DF iplen 33 len 5 'again'\n"
+                                  "10.0.0.1:C1 > 10.0.0.2:4444 UDP DF iplen 29 len 1 'x'\n");
         free(t);
 }
 
@@ -894,14 +900,14 @@ static void tcp_session(struct seg *s, uint16_t cport, uint32_t cisn, uint32_t s
                         const char *reply)
 {
         const struct seg proto[] = {
-                TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x02, cisn, 0, .data = NULL),
-                TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x12, sisn, cisn + 1, .data = NULL),
-                TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x10, cisn + 1, sisn + 1, .data = NULL),
-                TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x18, cisn + 1, sisn + 1, .data = "hi"),
-                TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x18, sisn + 1, cisn + 3, .data = reply),
-                TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x11, cisn + 3, sisn + 30, .data = NULL),
-                TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x11, sisn + 30, cisn + 4, .data = NULL),
-                TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x10, cisn + 4, sisn + 31, .data = NULL),
+            TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x02, cisn, 0, .data = NULL),
+            TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x12, sisn, cisn + 1, .data = NULL),
+            TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x10, cisn + 1, sisn + 1, .data = NULL),
+            TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x18, cisn + 1, sisn + 1, .data = "hi"),
+            TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x18, sisn + 1, cisn + 3, .data = reply),
+            TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x11, cisn + 3, sisn + 30, .data = NULL),
+            TCP("10.0.0.2", "10.0.0.1", 21567, cport, 0x11, sisn + 30, cisn + 4, .data = NULL),
+            TCP("10.0.0.1", "10.0.0.2", cport, 21567, 0x10, cisn + 4, sisn + 31, .data = NULL),
         };
 
         memcpy(s, proto, sizeof(proto));
@@ -916,13 +922,13 @@ Test(decode, canon_tcp_session, .timeout = 10)
         t = canon_of(segs, 8, book, SC_BOOK_NPORTS);
         cr_assert_str_eq(body(t),
                          "10.0.0.1:C1 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 ack 1 len 0\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 ack 1 len 2 "
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 len 0\n"
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 len 2 "
                          "'hi'\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 ack 3 len 29 "
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 len 29 "
                          "'[<ctime>] hi'\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 ack 30 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 ack 4 len 0\n");
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 len 0\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 len 0\n");
         cr_assert(strstr(t, "pure ACKs are left out"), "the header says why ACKs are missing");
         free(t);
 }
@@ -949,14 +955,14 @@ Test(decode, canon_equal_across_runs, .timeout = 10)
 Test(decode, canon_timestamps_in_payloads, .timeout = 10)
 {
         const struct seg segs[] = {
-                UDP("10.0.0.1", "10.0.0.2", 40000, 1060,
-                    .data = "The time is 2026-11-21 17:45:23.130394"),
-                UDP("10.0.0.1", "10.0.0.2", 40000, 1060, .data = "The time is 2026-11-21 17:45:23"),
-                TCP("10.0.0.2", "10.0.0.1", 9999, 40001, 0x18, 5, 5,
-                    .data = "Sat Nov 21 17:47:41 2026\r\n"),
-                /* near misses stay as they are */
-                TCP("10.0.0.2", "10.0.0.1", 9999, 40001, 0x18, 31, 5,
-                    .data = "Sat Nov 41 17:47:41 2026|2026-11-21 17:45"),
+            UDP("10.0.0.1", "10.0.0.2", 40000, 1060,
+                .data = "The time is 2026-11-21 17:45:23.130394"),
+            UDP("10.0.0.1", "10.0.0.2", 40000, 1060, .data = "The time is 2026-11-21 17:45:23"),
+            TCP("10.0.0.2", "10.0.0.1", 9999, 40001, 0x18, 5, 5,
+                .data = "Sat Nov 21 17:47:41 2026\r\n"),
+            /* near misses stay as they are */
+            TCP("10.0.0.2", "10.0.0.1", 9999, 40001, 0x18, 31, 5,
+                .data = "Sat Nov 41 17:47:41 2026|2026-11-21 17:45"),
         };
         char *t = canon_of(segs, 4, book, SC_BOOK_NPORTS);
 
@@ -976,9 +982,8 @@ Test(decode, canon_long_payloads_summarised, .timeout = 10)
         memcpy(mixed, "[Sat Nov 21 17:47:41 2026] ", 27);
         memset(mixed + 27, 'x', 1024);
         const struct seg segs[] = {
-                UDP("10.0.0.1", "10.0.0.2", 40000, 1060, .data = big, .len = 65000),
-                TCP("10.0.0.2", "10.0.0.1", 21567, 40001, 0x18, 5, 5, .data = mixed,
-                    .len = 27 + 1024),
+            UDP("10.0.0.1", "10.0.0.2", 40000, 1060, .data = big, .len = 65000),
+            TCP("10.0.0.2", "10.0.0.1", 21567, 40001, 0x18, 5, 5, .data = mixed, .len = 27 + 1024),
         };
         t = canon_of(segs, 2, book, SC_BOOK_NPORTS);
         /* FNV-1a 64 of 65000 '#' */
@@ -1007,16 +1012,16 @@ Test(decode, canon_keeps_ip_icmp_only, .timeout = 10)
         cap = parse_ok(&b);
         cr_assert_eq(sc_canon_text(cap, book, SC_BOOK_NPORTS, &t), 0);
         cr_assert_str_eq(
-                body(t),
-                "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 51 len 23 'This is another message'\n"
-                "10.0.0.1:C2 > 10.0.0.2:21567 TCP [S] DF iplen 60 seq 0 len 0\n"
-                "10.0.0.2:21567 > 10.0.0.1:C2 TCP [F.] DF iplen 40 seq 1 ack 12 len 0\n"
-                "10.0.0.2 > 10.0.0.1 ICMP port unreachable iplen 56 for UDP 10.0.0.1:C1 > "
-                "10.0.0.2:1060 iplen 51\n"
-                "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 34 len 2 'hi'\n"
-                "10.0.0.1:C3 > 10.0.0.2:1060 UDP MF iplen 52 first fragment udplen 48 len 24 "
-                "'AAAAAAAAAAAAAAAAAAAAAAAA'\n"
-                "10.0.0.1 > 10.0.0.2 UDP fragment offset 32 iplen 36 len 16 'BBBBBBBBBBBBBBBB'\n");
+            body(t),
+            "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 51 len 23 'This is another message'\n"
+            "10.0.0.1:C2 > 10.0.0.2:21567 TCP [S] DF iplen 60 seq 0 len 0\n"
+            "10.0.0.2:21567 > 10.0.0.1:C2 TCP [F.] DF iplen 40 seq 1 len 0\n"
+            "10.0.0.2 > 10.0.0.1 ICMP port unreachable iplen 56 for UDP 10.0.0.1:C1 > "
+            "10.0.0.2:1060 iplen 51\n"
+            "10.0.0.1:C1 > 10.0.0.2:1060 UDP DF iplen 34 len 2 'hi'\n"
+            "10.0.0.1:C3 > 10.0.0.2:1060 UDP MF iplen 52 first fragment udplen 48 len 24 "
+            "'AAAAAAAAAAAAAAAAAAAAAAAA'\n"
+            "10.0.0.1 > 10.0.0.2 UDP fragment offset 32 iplen 36 len 16 'BBBBBBBBBBBBBBBB'\n");
         free(t);
         sc_pcap_free(cap);
         free(b.p);
