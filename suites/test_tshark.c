@@ -8,7 +8,9 @@
  * forms built on our decoder cannot be trusted until it is understood.
  *
  * Skips (with a reason) when tshark is not installed.  tshark runs in a
- * child with a deadline; temporary captures are removed even on failure.
+ * child with a deadline.  A synthesised capture is a file without a name
+ * (O_TMPFILE, or unlinked at once), read through /proc/self/fd by both
+ * sides, so not even a crashing test can leave one behind.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -31,33 +33,80 @@
 #define TSHARK_DEADLINE_S 60
 #define MAX_REPORTS 20 /* mismatches reported per capture; the rest are counted */
 
-static void remove_tmp(void);
+static void close_tmp(void);
 
-/* Every test removes the capture it wrote, even when an assertion ends it early. */
-TestSuite(tshark, .fini = remove_tmp);
+TestSuite(tshark, .fini = close_tmp);
 
 /* ---- the fields compared ---- */
 
 enum field {
-        F_NUMBER, F_EPOCH, F_LEN, F_CAPLEN,
-        F_IP_SRC, F_IP_DST, F_IP_PROTO, F_IP_LEN, F_IP_DF, F_IP_MF, F_IP_FRAG, F_IP_ID, F_IP_TTL,
-        F_UDP_SPORT, F_UDP_DPORT, F_UDP_LEN, F_UDP_PAYLOAD,
-        F_TCP_SPORT, F_TCP_DPORT, F_TCP_SEQ, F_TCP_ACK, F_TCP_FLAGS, F_TCP_HLEN, F_TCP_LEN,
-        F_TCP_WIN, F_TCP_PAYLOAD,
-        F_ICMP_TYPE, F_ICMP_CODE,
-        F_ARP_OP, F_ARP_SPA, F_ARP_TPA,
+        F_NUMBER,
+        F_EPOCH,
+        F_LEN,
+        F_CAPLEN,
+        F_IP_SRC,
+        F_IP_DST,
+        F_IP_PROTO,
+        F_IP_LEN,
+        F_IP_DF,
+        F_IP_MF,
+        F_IP_FRAG,
+        F_IP_ID,
+        F_IP_TTL,
+        F_UDP_SPORT,
+        F_UDP_DPORT,
+        F_UDP_LEN,
+        F_UDP_PAYLOAD,
+        F_TCP_SPORT,
+        F_TCP_DPORT,
+        F_TCP_SEQ,
+        F_TCP_ACK,
+        F_TCP_FLAGS,
+        F_TCP_HLEN,
+        F_TCP_LEN,
+        F_TCP_WIN,
+        F_TCP_PAYLOAD,
+        F_ICMP_TYPE,
+        F_ICMP_CODE,
+        F_ARP_OP,
+        F_ARP_SPA,
+        F_ARP_TPA,
         NFIELDS
 };
 
+/* The tshark field for each (pairs kept together so they cannot drift apart). */
 static const char *const field_names[NFIELDS] = {
-        "frame.number", "frame.time_epoch", "frame.len", "frame.cap_len",
-        "ip.src", "ip.dst", "ip.proto", "ip.len", "ip.flags.df", "ip.flags.mf", "ip.frag_offset",
-        "ip.id", "ip.ttl",
-        "udp.srcport", "udp.dstport", "udp.length", "udp.payload",
-        "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.hdr_len",
-        "tcp.len", "tcp.window_size_value", "tcp.payload",
-        "icmp.type", "icmp.code",
-        "arp.opcode", "arp.src.proto_ipv4", "arp.dst.proto_ipv4",
+    [F_NUMBER] = "frame.number",
+    [F_EPOCH] = "frame.time_epoch",
+    [F_LEN] = "frame.len",
+    [F_CAPLEN] = "frame.cap_len",
+    [F_IP_SRC] = "ip.src",
+    [F_IP_DST] = "ip.dst",
+    [F_IP_PROTO] = "ip.proto",
+    [F_IP_LEN] = "ip.len",
+    [F_IP_DF] = "ip.flags.df",
+    [F_IP_MF] = "ip.flags.mf",
+    [F_IP_FRAG] = "ip.frag_offset",
+    [F_IP_ID] = "ip.id",
+    [F_IP_TTL] = "ip.ttl",
+    [F_UDP_SPORT] = "udp.srcport",
+    [F_UDP_DPORT] = "udp.dstport",
+    [F_UDP_LEN] = "udp.length",
+    [F_UDP_PAYLOAD] = "udp.payload",
+    [F_TCP_SPORT] = "tcp.srcport",
+    [F_TCP_DPORT] = "tcp.dstport",
+    [F_TCP_SEQ] = "tcp.seq_raw",
+    [F_TCP_ACK] = "tcp.ack_raw",
+    [F_TCP_FLAGS] = "tcp.flags",
+    [F_TCP_HLEN] = "tcp.hdr_len",
+    [F_TCP_LEN] = "tcp.len",
+    [F_TCP_WIN] = "tcp.window_size_value",
+    [F_TCP_PAYLOAD] = "tcp.payload",
+    [F_ICMP_TYPE] = "icmp.type",
+    [F_ICMP_CODE] = "icmp.code",
+    [F_ARP_OP] = "arp.opcode",
+    [F_ARP_SPA] = "arp.src.proto_ipv4",
+    [F_ARP_TPA] = "arp.dst.proto_ipv4",
 };
 
 enum { ABSENT = 0, PRESENT = 1, SKIP = -1 };
@@ -225,10 +274,21 @@ static bool tshark_installed(void)
 static void tshark_child(const char *pcap, int out, int err)
 {
         const char *argv[16 + 2 * NFIELDS] = {
-                "tshark", "-r", pcap, "-n",
-                /* one frame, one row: no reassembly across fragments or segments */
-                "-o", "ip.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE",
-                "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
+            "tshark",
+            "-r",
+            pcap,
+            "-n",
+            /* one frame, one row: no reassembly across fragments or segments */
+            "-o",
+            "ip.defragment:FALSE",
+            "-o",
+            "tcp.desegment_tcp_streams:FALSE",
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+            "-E",
+            "occurrence=f",
         };
         size_t n = 14, i;
 
@@ -361,9 +421,10 @@ static size_t compare_capture(const char *path)
                      cap->count);
         if (bad > MAX_REPORTS)
                 cr_expect_fail("%s: %zu more disagreements not shown", path, bad - MAX_REPORTS);
+        bad += i != cap->count;
         free(rows);
         sc_pcap_free(cap);
-        return bad + (i != cap->count);
+        return bad;
 }
 
 /* ---- reference captures ---- */
@@ -412,13 +473,28 @@ Test(tshark, reference_captures, .timeout = 120)
 
 /* ---- synthesised captures ---- */
 
-static char tmp_path[64];
+static int tmp_fd = -1;
+static char tmp_path[64]; /* /proc/self/fd/N: the same file in tshark, which inherits N */
 
-static void remove_tmp(void)
+static void close_tmp(void)
 {
-        if (tmp_path[0])
-                unlink(tmp_path);
-        tmp_path[0] = '\0';
+        if (tmp_fd >= 0)
+                close(tmp_fd);
+        tmp_fd = -1;
+}
+
+/* A temporary file that has no name to leave behind. */
+static int nameless_file(void)
+{
+        char path[] = "/tmp/sc-tshark-XXXXXX";
+        int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+
+        if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+                return fd;
+        fd = mkstemp(path);
+        if (fd >= 0)
+                unlink(path);
+        return fd;
 }
 
 struct frame {
@@ -496,7 +572,8 @@ static void udp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16
 static void tcp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t fl,
                 uint32_t seq, uint32_t ack, const char *data)
 {
-        static const uint8_t opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+        static const uint8_t opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
+                                       0, 1, 0, 0,    0, 0, 1, 3,  3, 7};
         size_t n = strlen(data), olen = fl & 0x02 ? sizeof(opts) : 0;
 
         ipv4(f, src, dst, 6, 20 + olen + n, 0x4000, "", 0);
@@ -607,21 +684,23 @@ static size_t write_capture(const struct variant *v)
         static struct frame body, fr;
         struct pcap_pkthdr h;
         pcap_dumper_t *d;
+        FILE *fp = NULL;
         pcap_t *p;
         enum kind kind;
         size_t i, n = 0;
         int fd;
 
-        snprintf(tmp_path, sizeof(tmp_path), "/tmp/sc-tshark-XXXXXX.pcap");
-        fd = mkstemps(tmp_path, 5);
-        cr_assert(fd >= 0, "mkstemps: %s", strerror(errno));
-        close(fd);
+        tmp_fd = nameless_file();
+        cr_assert(tmp_fd >= 0, "temporary file in /tmp: %s", strerror(errno));
+        snprintf(tmp_path, sizeof(tmp_path), "/proc/self/fd/%d", tmp_fd);
+        fd = dup(tmp_fd); /* the dumper closes its own copy */
+        cr_assert(fd >= 0 && (fp = fdopen(fd, "w")), "fdopen: %s", strerror(errno));
         p = pcap_open_dead_with_tstamp_precision(v->dlt, (int)v->snaplen,
                                                  v->nsec ? PCAP_TSTAMP_PRECISION_NANO
                                                          : PCAP_TSTAMP_PRECISION_MICRO);
         cr_assert(p, "pcap_open_dead");
-        d = pcap_dump_open(p, tmp_path);
-        cr_assert(d, "pcap_dump_open %s: %s", tmp_path, pcap_geterr(p));
+        d = pcap_dump_fopen(p, fp);
+        cr_assert(d, "pcap_dump_fopen: %s", pcap_geterr(p));
         for (i = 0; test_frame(i, &body, &kind); i++) {
                 if (kind == K_ARP && v->dlt == DLT_RAW)
                         continue;
@@ -648,7 +727,7 @@ static void synthesised(const struct variant *v)
                 cr_skip_test("tshark not installed");
         n = write_capture(v);
         bad = compare_capture(tmp_path);
-        remove_tmp();
+        close_tmp();
         cr_assert_eq(bad, 0, "%s: %zu disagreements with tshark over %zu frames", v->name, bad, n);
 }
 
