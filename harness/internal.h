@@ -68,6 +68,7 @@ struct sc_lab {
         struct sc_relay_spec relays[SC_MAX_RELAYS];
         uint64_t seed;
         bool started, captures_finished;
+        bool ipv6;
         struct sc_capture_stats cap_stats[SC_MAX_CAPTURES]; /* once finished */
         /* after start */
         pid_t keeper;

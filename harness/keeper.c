@@ -112,7 +112,7 @@ static int enter(int nsfd, const char *what)
 }
 
 /* A fresh network namespace for the keeper; returns an fd that keeps it alive. */
-static int new_netns(void)
+static int new_netns(bool ipv6)
 {
         int fd;
 
@@ -122,8 +122,10 @@ static int new_netns(void)
         if (fd < 0)
                 return sc_fail(errno, "open netns: %s", strerror(errno));
         /* IPv6 off unless asked for: no router solicitations or DAD in captures. */
-        sc_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-        sc_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+        if (!ipv6) {
+                sc_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+                sc_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+        }
         return fd;
 }
 
@@ -439,12 +441,12 @@ static int build(struct keeper *k)
                         return sc_fail(errno, "open userns: %s", strerror(errno));
         }
         for (int h = 0; h < lab->nhosts; h++) {
-                k->netns[h] = new_netns();
+                k->netns[h] = new_netns(lab->ipv6);
                 if (k->netns[h] < 0)
                         return k->netns[h];
         }
         if (lab->nlinks > 0) {
-                k->swns = new_netns();
+                k->swns = new_netns(false); /* the switch itself never speaks */
                 if (k->swns < 0)
                         return k->swns;
         }

@@ -130,6 +130,14 @@ int sc_lab_router(struct sc_lab *lab, int host)
         return 0;
 }
 
+int sc_lab_ipv6(struct sc_lab *lab, bool on)
+{
+        if (lab->started)
+                return sc_fail(EBUSY, "lab %s already started", lab->name);
+        lab->ipv6 = on;
+        return 0;
+}
+
 int sc_lab_hosts_entry(struct sc_lab *lab, int host, const char *addr, const char *name)
 {
         struct sc_host *h;

@@ -90,6 +90,13 @@ int sc_lab_link_mtu(struct sc_lab *lab, int link, int mtu);
 int sc_lab_router(struct sc_lab *lab, int host);
 
 /*
+ * IPv6 is off in every namespace of a lab (no router solicitations or
+ * duplicate-address probes in captures) unless a test asks for it here,
+ * before sc_lab_start.
+ */
+int sc_lab_ipv6(struct sc_lab *lab, bool on);
+
+/*
  * Adds "addr name" to one host's /etc/hosts view (before sc_lab_start).  It
  * replaces the default entry for that name: pointing "localhost" or the
  * host's own name at another host sends a program that hard-codes it there.

@@ -333,6 +333,28 @@ Test(harness, hostname_on_a_loopback_host, .timeout = 20)
         cr_assert_str_eq(sc_proc_stdout(p, NULL), "hostname=solo addr=127.0.0.1\n");
 }
 
+Test(harness, ipv6_is_off_unless_asked_for, .timeout = 20)
+{
+        const char *argv[] = {"/bin/cat", "/proc/sys/net/ipv6/conf/lo/disable_ipv6", NULL};
+
+        SCT_NEED_NAMESPACES();
+        for (int on = 0; on <= 1; on++) {
+                struct sc_lab *lab = sct_lab(on ? "on" : "off");
+                struct sc_proc *p;
+
+                SCT_OK(sc_lab_host(lab, "h1"));
+                if (on)
+                        SCT_OK(sc_lab_ipv6(lab, true));
+                SCT_OK(sc_lab_start(lab));
+                p = sct_run(lab, 0, "cat", NULL, argv);
+                sct_expect_exit(p, 0, 5);
+                cr_assert_str_eq(sc_proc_stdout(p, NULL), on ? "0\n" : "1\n",
+                                 "IPv6 %s asked for, disable_ipv6 on lo reads %s", on ? "" : "not",
+                                 sc_proc_stdout(p, NULL));
+                sct_cleanup();
+        }
+}
+
 /* ---- processes ---- */
 
 Test(harness, ends_are_described_in_words, .timeout = 20)
