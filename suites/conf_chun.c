@@ -286,6 +286,8 @@ Test(tsTserv_book, replies_one_per_chunk, .timeout = 20)
         }
         cr_assert(sc_proc_wait(cli, 10) == 0, "the client is still running after 10 s; %s",
                   sct_evidence(lab));
+        /* The wire first: a reply that is not the chunk unchanged shows in its bytes. */
+        sct_wire_check(lab, 0, "tsTserv/replies-one-per-chunk", NULL);
         n = sct_peer_log(cli, io, MAX_IO);
         k = peer_answers(io, n, ans, (int)NELEMS(ans));
         for (size_t i = 0; i < NELEMS(tcp_chunks); i++) {
@@ -302,7 +304,6 @@ Test(tsTserv_book, replies_one_per_chunk, .timeout = 20)
         }
         expect_exit(cli, "client", 0, 1, lab);
         sct_io_free(io, n);
-        sct_wire_check(lab, 0, "tsTserv/replies-one-per-chunk", NULL);
 }
 
 Test(tsTserv_book, log_names_each_client, .timeout = 20)
