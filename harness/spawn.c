@@ -499,9 +499,84 @@ int sc_proc_signal(struct sc_proc *p, int sig)
         return 0;
 }
 
+/* The first child of pid (from /proc/<pid>/task/<pid>/children), or 0. */
+static pid_t first_child(pid_t pid)
+{
+        char path[64], buf[64];
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        return (pid_t)atoi(buf);
+}
+
+/* The scheduler state of pid ('R', 'S', 'D', 'Z', ...), or 0 if it is gone. */
+static char proc_state(pid_t pid)
+{
+        char path[64], buf[512], *paren;
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = '\0';
+        paren = strrchr(buf, ')'); /* the command name may hold anything */
+        return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/*
+ * Waits (briefly) until the program is asleep in a system call, so that a
+ * stop never lands between, say, its bind() and the print that follows:
+ * what it was about to print when it became ready is printed.  A program
+ * that never sleeps is stopped anyway when the deadline passes.
+ */
+static void wait_quiet(struct sc_proc *p, double timeout_s)
+{
+        double deadline = sc_now() + timeout_s;
+        char self[512], exe[512], path[64];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        self[n > 0 ? n : 0] = '\0';
+        while (sc_now() < deadline && !reap(p)) {
+                pid_t prog = first_child(p->pid);
+                char st;
+
+                /* In a PID namespace the program is the child of init, the supervisor's child. */
+                if (prog && p->lab->mode != SC_MODE_LOOPBACK)
+                        prog = first_child(prog);
+                if (prog) {
+                        /* Until it has exec'd it is still a copy of this process. */
+                        snprintf(path, sizeof(path), "/proc/%d/exe", (int)prog);
+                        n = readlink(path, exe, sizeof(exe) - 1);
+                        exe[n > 0 ? n : 0] = '\0';
+                        st = proc_state(prog);
+                        if (n > 0 && strcmp(exe, self) != 0 && st != 'R' && st != 'D')
+                                return;
+                }
+                sc_nap(0.001);
+        }
+}
+
 int sc_proc_stop(struct sc_proc *p)
 {
         static const int sigs[] = {SIGINT, SIGTERM, SIGUSR1 /* = kill hard */};
+
+        if (!reap(p))
+                wait_quiet(p, 0.5);
 
         for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
                 if (reap(p))

@@ -472,6 +472,21 @@ Test(harness, output_is_kept_when_a_buffered_program_is_stopped, .timeout = 20)
         cr_assert_str_eq(sc_proc_end(p), "killed by SIGINT");
 }
 
+Test(harness, stop_lets_a_busy_program_settle_first, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        /* Busy for a while (as between a bind() and its print), then prints and waits. */
+        const char *argv[] = {"/bin/sh", "-c",
+                              "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo settled; "
+                              "exec sleep 100",
+                              NULL};
+        struct sc_proc *p = sct_run(lab, 0, "busy", NULL, argv);
+
+        SCT_OK(sc_proc_stop(p));
+        cr_assert_str_eq(sc_proc_stdout(p, NULL), "settled\n",
+                         "a stop right after the start cut the program short (%s)", sc_proc_end(p));
+}
+
 Test(harness, stdin_pipe_kept_open, .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_loopback("h1");
