@@ -499,41 +499,39 @@ int sc_proc_signal(struct sc_proc *p, int sig)
         return 0;
 }
 
+/* Reads a small /proc file into buf (NUL-terminated); false if it is gone or empty. */
+static bool read_proc(const char *path, char *buf, size_t cap)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, cap - 1);
+        close(fd);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        return true;
+}
+
 /* The first child of pid (from /proc/<pid>/task/<pid>/children), or 0. */
 static pid_t first_child(pid_t pid)
 {
         char path[64], buf[64];
-        int fd;
-        ssize_t n;
 
         snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return 0;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return 0;
-        buf[n] = '\0';
-        return (pid_t)atoi(buf);
+        return read_proc(path, buf, sizeof(buf)) ? (pid_t)atoi(buf) : 0;
 }
 
 /* The scheduler state of pid ('R', 'S', 'D', 'Z', ...), or 0 if it is gone. */
 static char proc_state(pid_t pid)
 {
         char path[64], buf[512], *paren;
-        int fd;
-        ssize_t n;
 
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        if (!read_proc(path, buf, sizeof(buf)))
                 return 0;
-        n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return 0;
-        buf[n] = '\0';
         paren = strrchr(buf, ')'); /* the command name may hold anything */
         return paren && paren[1] == ' ' ? paren[2] : 0;
 }
