@@ -1,4 +1,5 @@
-# decode.cmake - the capture decoder (decode.c, pcapfile.c), its command
+# decode.cmake - the capture decoder (decode.c, pcapfile.c), the frame and
+# pcap builder its tests and fuzz seeds share (framegen.c), its command
 # line sc-decode, and, with -DSOCKCHECK_FUZZ=ON and clang, the libFuzzer
 # target fuzz_decode.  Included by harness/CMakeLists.txt once the
 # sockcheck_harness library exists.
@@ -13,7 +14,8 @@
 
 target_sources(sockcheck_harness PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/decode.c
-  ${CMAKE_CURRENT_LIST_DIR}/pcapfile.c)
+  ${CMAKE_CURRENT_LIST_DIR}/pcapfile.c
+  ${CMAKE_CURRENT_LIST_DIR}/framegen.c)
 target_include_directories(sockcheck_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(sc-decode ${CMAKE_CURRENT_LIST_DIR}/sc-decode.c)
@@ -32,7 +34,8 @@ if(SOCKCHECK_FUZZ)
     target_compile_options(fuzz_decode PRIVATE ${_sc_fuzz_flags})
     target_link_options(fuzz_decode PRIVATE ${_sc_fuzz_flags})
 
-    add_executable(fuzz_decode_seeds ${CMAKE_CURRENT_LIST_DIR}/fuzz_decode.c)
+    add_executable(fuzz_decode_seeds ${CMAKE_CURRENT_LIST_DIR}/fuzz_decode.c
+      ${CMAKE_CURRENT_LIST_DIR}/framegen.c)
     target_compile_definitions(fuzz_decode_seeds PRIVATE SC_FUZZ_SEEDGEN)
     target_include_directories(fuzz_decode_seeds PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 

@@ -86,133 +86,72 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else /* SC_FUZZ_SEEDGEN */
 
+#include "framegen.h"
+
 #include <errno.h>
 #include <sys/stat.h>
-
-/* ---- tiny frame builder: just enough to write plausible seeds ---- */
-
-struct frame {
-        uint8_t b[2048];
-        size_t n;
-};
-
-static void put(struct frame *f, const void *p, size_t n)
-{
-        if (f->n + n <= sizeof(f->b)) {
-                memcpy(f->b + f->n, p, n);
-                f->n += n;
-        }
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-        uint8_t b[2] = {v >> 8, v & 0xff};
-
-        put(f, b, 2);
-}
-
-static void put32(struct frame *f, uint32_t v)
-{
-        put16(f, v >> 16);
-        put16(f, v & 0xffff);
-}
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-        uint32_t s = 0;
-        size_t i;
-
-        for (i = 0; i + 1 < n; i += 2)
-                s += (uint32_t)(p[i] << 8 | p[i + 1]);
-        while (s >> 16)
-                s = (s & 0xffff) + (s >> 16);
-        return (uint16_t)~s;
-}
 
 #define A 0x0a000001u /* 10.0.0.1 */
 #define B 0x0a000002u /* 10.0.0.2 */
 
-/* IPv4 header (20 bytes, checksummed) for a payload of len bytes. */
-static void ipv4(struct frame *f, uint32_t src, uint32_t dst, uint8_t proto, size_t len,
-                 uint16_t flags)
+/* IPv4 as the book's hosts send it: ttl 64, a fixed id. */
+static struct sc_fg_ip ip(uint32_t src, uint32_t dst, uint16_t frag)
 {
-        size_t at = f->n;
-        uint16_t c;
-
-        put16(f, 0x4500);
-        put16(f, (uint16_t)(20 + len));
-        put16(f, 0x1c46);
-        put16(f, flags);
-        put16(f, (uint16_t)(64 << 8 | proto));
-        put16(f, 0);
-        put32(f, src);
-        put32(f, dst);
-        c = csum(f->b + at, 20);
-        f->b[at + 10] = c >> 8;
-        f->b[at + 11] = c & 0xff;
+        return (struct sc_fg_ip){.src = src, .dst = dst, .id = 0x1c46, .frag = frag, .ttl = 64};
 }
 
-static void udp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+static void udp(struct sc_fg *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
                 const char *data)
 {
-        size_t n = strlen(data);
+        struct sc_fg_ip h = ip(src, dst, 0x4000);
 
-        ipv4(f, src, dst, 17, 8 + n, 0x4000);
-        put16(f, sp);
-        put16(f, dp);
-        put16(f, (uint16_t)(8 + n));
-        put16(f, 0);
-        put(f, data, n);
+        sc_fg_udp(f, &h, sp, dp, data, strlen(data));
 }
 
-static void tcp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t fl,
+static void tcp(struct sc_fg *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t fl,
                 uint32_t seq, uint32_t ack, const char *data)
 {
-        static const uint8_t opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
-                                       0, 1, 0, 0,    0, 0, 1, 3,  3, 7};
-        size_t n = strlen(data), olen = fl & 0x02 ? sizeof(opts) : 0;
+        struct sc_fg_ip h = ip(src, dst, 0x4000);
+        struct sc_fg_tcp t = {
+            .sport = sp, .dport = dp, .seq = seq, .ack = ack, .flags = fl, .window = 64240};
 
-        ipv4(f, src, dst, 6, 20 + olen + n, 0x4000);
-        put16(f, sp);
-        put16(f, dp);
-        put32(f, seq);
-        put32(f, ack);
-        put16(f, (uint16_t)(((20 + olen) / 4) << 12 | fl));
-        put16(f, 64240);
-        put32(f, 0);
-        put(f, opts, olen);
-        put(f, data, n);
+        if (fl & 0x02)
+                t.opts = sc_fg_syn_opts, t.optlen = sizeof(sc_fg_syn_opts);
+        sc_fg_tcp(f, &h, &t, data, strlen(data));
 }
 
-static void icmp_unreach(struct frame *f)
+/* The port-unreachable for the first datagram, quoting its first 28 bytes. */
+static void icmp_unreach(struct sc_fg *f)
 {
-        struct frame q = {0};
+        struct sc_fg_ip h = ip(B, A, 0);
+        uint8_t room[64];
+        struct sc_fg q;
 
+        sc_fg_init(&q, room, sizeof(room));
         udp(&q, A, 46056, B, 1060, "This is another message");
-        ipv4(f, B, A, 1, 8 + 28, 0);
-        put32(f, 0x03030000);
-        put32(f, 0);
-        put(f, q.b, 28);
+        sc_fg_icmp(f, &h, 3, 3, q.buf, 28);
 }
 
-static void arp(struct frame *f)
+static void arp(struct sc_fg *f)
 {
-        put32(f, 0x00010800);
-        put32(f, 0x06040001);
-        put(f, "\x02\0\0\0\0\x01", 6);
-        put32(f, A);
-        put(f, "\0\0\0\0\0\0", 6);
-        put32(f, B);
+        sc_fg_put32(f, 0x00010800);
+        sc_fg_put32(f, 0x06040001);
+        sc_fg_put(f, "\x02\0\0\0\0\x01", 6);
+        sc_fg_put32(f, A);
+        sc_fg_put(f, "\0\0\0\0\0\0", 6);
+        sc_fg_put32(f, B);
 }
 
-/* The book's exchanges as bare IP (ARP in its own frame, marked by a leading 0). */
-static size_t exchanges(struct frame *out, size_t max)
+/* The book's exchanges as bare IP, each in a builder of its own; returns how many. */
+static size_t exchanges(struct sc_fg *out, size_t max)
 {
-        size_t n = 0;
+        static uint8_t room[10][256];
+        size_t i, n = 0;
 
         if (max < 10)
                 return 0;
-        memset(out, 0, max * sizeof(*out));
+        for (i = 0; i < 10; i++)
+                sc_fg_init(&out[i], room[i], sizeof(room[i]));
         udp(&out[n++], A, 46056, B, 1060, "This is another message");
         udp(&out[n++], B, 1060, A, 46056, "Your data was 23 bytes long");
         icmp_unreach(&out[n++]);
@@ -226,66 +165,64 @@ static size_t exchanges(struct frame *out, size_t max)
 }
 
 /* Link headers for an IPv4 (or ARP) frame, per link type. */
-static void link_header(struct frame *f, int linktype, bool is_arp)
+static void link_header(struct sc_fg *f, int linktype, bool is_arp)
 {
         uint16_t type = is_arp ? 0x0806 : 0x0800;
 
         switch (linktype) {
         case SC_LINK_EN10MB:
-                put(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
-                put16(f, type);
+                sc_fg_ether(f, "\x02\0\0\0\0\x02", "\x02\0\0\0\0\x01", type);
                 break;
         case SC_LINK_LINUX_SLL:
-                put(f, "\0\x04\0\x01\0\x06\x02\0\0\0\0\x01\0\0", 14);
-                put16(f, type);
+                sc_fg_put(f, "\0\x04\0\x01\0\x06\x02\0\0\0\0\x01\0\0", 14);
+                sc_fg_put16(f, type);
                 break;
         case SC_LINK_LINUX_SLL2:
-                put16(f, type);
-                put(f, "\0\0\0\0\0\x02\0\x01\x04\x06\x02\0\0\0\0\x01\0\0", 18);
+                sc_fg_put16(f, type);
+                sc_fg_put(f, "\0\0\0\0\0\x02\0\x01\x04\x06\x02\0\0\0\0\x01\0\0", 18);
                 break;
         case SC_LINK_NULL:
-                put(f, "\x02\0\0\0", 4);
+                sc_fg_put(f, "\x02\0\0\0", 4);
                 break;
         default:
                 break;
         }
 }
 
-static void w32(FILE *fp, uint32_t v)
-{
-        fwrite(&v, 4, 1, fp);
-}
-
-/* Writes one seed pcap in host byte order. */
+/* Writes one seed pcap (little-endian), the ARP request last if asked. */
 static int write_seed(const char *dir, const char *name, int linktype, bool nsec, bool with_arp)
 {
-        static struct frame ip[12], fr;
-        size_t n = exchanges(ip, 12), i;
+        static uint8_t file_room[16384], frame_room[2048];
+        struct sc_fg dgram[10], file, fr;
+        size_t n = exchanges(dgram, 10), i;
         char path[4096];
         FILE *fp;
 
+        sc_fg_init(&file, file_room, sizeof(file_room));
+        sc_fg_pcap_header(&file, false, nsec, (uint32_t)linktype, 262144);
+        for (i = 0; i < n + with_arp; i++) {
+                sc_fg_init(&fr, frame_room, sizeof(frame_room));
+                link_header(&fr, linktype, i == n);
+                if (i == n)
+                        arp(&fr);
+                else if (dgram[i].overflow)
+                        return -ENOBUFS;
+                else
+                        sc_fg_put(&fr, dgram[i].buf, dgram[i].len);
+                if (fr.overflow)
+                        return -ENOBUFS;
+                sc_fg_pcap_record(&file, 1700000000, (uint32_t)i * 1000, (uint32_t)fr.len,
+                                  (uint32_t)fr.len, fr.buf, fr.len);
+        }
+        if (file.overflow)
+                return -ENOBUFS;
         snprintf(path, sizeof(path), "%s/%s", dir, name);
         fp = fopen(path, "wb");
         if (!fp)
                 return -errno;
-        w32(fp, nsec ? 0xa1b23c4d : 0xa1b2c3d4);
-        w32(fp, 2 | 4u << 16);
-        w32(fp, 0);
-        w32(fp, 0);
-        w32(fp, 262144);
-        w32(fp, (uint32_t)linktype);
-        for (i = 0; i < n + with_arp; i++) {
-                fr.n = 0;
-                link_header(&fr, linktype, i == n);
-                if (i == n)
-                        arp(&fr);
-                else
-                        put(&fr, ip[i].b, ip[i].n);
-                w32(fp, 1700000000);
-                w32(fp, (uint32_t)i * 1000);
-                w32(fp, (uint32_t)fr.n);
-                w32(fp, (uint32_t)fr.n);
-                fwrite(fr.b, 1, fr.n, fp);
+        if (fwrite(file.buf, 1, file.len, fp) != file.len) {
+                fclose(fp);
+                return -EIO;
         }
         return fclose(fp) == 0 ? 0 : -errno;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "framegen.h"
 
 /* ---- helpers ---- */
 
@@ -407,61 +408,21 @@ Test(decode, link_types, .timeout = 10)
 
 /* ---- pcap files built in memory ---- */
 
-struct pcapbuf {
-        uint8_t *p;
-        size_t n, cap;
-        bool be;
-};
+/* Room for the biggest pcap built here: a 65000-byte datagram and a few more frames. */
+#define PCAP_ROOM (128 * 1024)
 
-static void pb_add(struct pcapbuf *b, const void *data, size_t n)
+/* Starts a pcap file in a fresh buffer of PCAP_ROOM bytes (free(b->buf) when done). */
+static void pb_header(struct sc_fg *b, bool be, bool nsec, uint32_t linktype, uint32_t snaplen)
 {
-        if (b->n + n > b->cap) {
-                b->cap = (b->n + n) * 2;
-                b->p = realloc(b->p, b->cap);
-                cr_assert(b->p, "out of memory");
-        }
-        memcpy(b->p + b->n, data, n);
-        b->n += n;
-}
+        uint8_t *room = malloc(PCAP_ROOM);
 
-static void pb_u32(struct pcapbuf *b, uint32_t v)
-{
-        uint8_t x[4] = {v, v >> 8, v >> 16, v >> 24}, y[4] = {v >> 24, v >> 16, v >> 8, v};
-
-        pb_add(b, b->be ? y : x, 4);
-}
-
-static void pb_u16(struct pcapbuf *b, uint16_t v)
-{
-        uint8_t x[2] = {v, v >> 8}, y[2] = {v >> 8, v};
-
-        pb_add(b, b->be ? y : x, 2);
-}
-
-static void pb_header(struct pcapbuf *b, bool be, bool nsec, uint32_t linktype, uint32_t snaplen)
-{
-        *b = (struct pcapbuf){.be = be};
-        pb_u32(b, nsec ? 0xa1b23c4d : 0xa1b2c3d4);
-        pb_u16(b, 2);
-        pb_u16(b, 4);
-        pb_u32(b, 0); /* thiszone */
-        pb_u32(b, 0); /* sigfigs */
-        pb_u32(b, snaplen);
-        pb_u32(b, linktype);
-}
-
-static void pb_record(struct pcapbuf *b, uint32_t sec, uint32_t frac, uint32_t caplen,
-                      uint32_t wirelen, const uint8_t *frame, size_t have)
-{
-        pb_u32(b, sec);
-        pb_u32(b, frac);
-        pb_u32(b, caplen);
-        pb_u32(b, wirelen);
-        pb_add(b, frame, have);
+        cr_assert(room, "out of memory");
+        sc_fg_init(b, room, PCAP_ROOM);
+        sc_fg_pcap_header(b, be, nsec, linktype, snaplen);
 }
 
 /* A pcap of all_frames, 1 ms apart from t = 1700000000.5 s. */
-static void pb_all_frames(struct pcapbuf *b, bool be, bool nsec)
+static void pb_all_frames(struct sc_fg *b, bool be, bool nsec)
 {
         uint8_t frame[128];
         size_t i, n;
@@ -469,17 +430,18 @@ static void pb_all_frames(struct pcapbuf *b, bool be, bool nsec)
         pb_header(b, be, nsec, SC_LINK_EN10MB, 65535);
         for (i = 0; i < NFRAMES; i++) {
                 n = unhex(all_frames[i], frame, sizeof(frame));
-                pb_record(b, 1700000000, nsec ? 500000000 + i * 1000000 : 500000 + i * 1000,
-                          (uint32_t)n, (uint32_t)n, frame, n);
+                sc_fg_pcap_record(b, 1700000000, nsec ? 500000000 + i * 1000000 : 500000 + i * 1000,
+                                  (uint32_t)n, (uint32_t)n, frame, n);
         }
 }
 
-static struct sc_pcap *parse_ok(const struct pcapbuf *b)
+static struct sc_pcap *parse_ok(const struct sc_fg *b)
 {
         struct sc_pcap *cap = NULL;
         char err[256] = "";
 
-        cr_assert_eq(sc_pcap_parse(b->p, b->n, &cap, err, sizeof(err)), 0, "parse: %s", err);
+        cr_assert(!b->overflow, "pcap over %zu bytes", b->cap);
+        cr_assert_eq(sc_pcap_parse(b->buf, b->len, &cap, err, sizeof(err)), 0, "parse: %s", err);
         return cap;
 }
 
@@ -499,7 +461,7 @@ Test(decode, pcap_both_byte_orders_and_precisions, .timeout = 10)
         static const struct {
                 bool be, nsec;
         } variants[] = {{false, false}, {true, false}, {false, true}, {true, true}};
-        struct pcapbuf b;
+        struct sc_fg b;
         size_t v, i;
 
         for (v = 0; v < 4; v++) {
@@ -519,13 +481,13 @@ Test(decode, pcap_both_byte_orders_and_precisions, .timeout = 10)
                 cr_assert_eq(cap->pkts[0].dport, 1060);
                 cr_assert_eq(cap->pkts[3].q_sport, 46056);
                 sc_pcap_free(cap);
-                free(b.p);
+                free(b.buf);
         }
 }
 
 Test(decode, pcap_bad_headers, .timeout = 10)
 {
-        struct pcapbuf b;
+        struct sc_fg b;
 
         parse_fails((const uint8_t *)"", 0, "too short");
         parse_fails((const uint8_t *)"\xd4\xc3\xb2\xa1\x02\x00\x04\x00", 8, "header truncated");
@@ -534,18 +496,18 @@ Test(decode, pcap_bad_headers, .timeout = 10)
                     "pcapng");
 
         pb_header(&b, false, false, 147, 65535); /* LINKTYPE_USER0 */
-        parse_fails(b.p, b.n, "unsupported link type 147");
-        free(b.p);
+        parse_fails(b.buf, b.len, "unsupported link type 147");
+        free(b.buf);
 
         pb_header(&b, true, false, 1, 65535);
-        b.p[5] = 3; /* version 3.4 */
-        parse_fails(b.p, b.n, "unsupported pcap version 3.4");
-        free(b.p);
+        b.buf[5] = 3; /* version 3.4 */
+        parse_fails(b.buf, b.len, "unsupported pcap version 3.4");
+        free(b.buf);
 }
 
 Test(decode, pcap_empty_capture, .timeout = 10)
 {
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
 
         pb_header(&b, false, true, SC_LINK_LINUX_SLL, 262144);
@@ -554,20 +516,20 @@ Test(decode, pcap_empty_capture, .timeout = 10)
         cr_assert_str_eq(cap->problem, "");
         cr_assert_eq(cap->linktype, SC_LINK_LINUX_SLL);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 Test(decode, pcap_truncated_records, .timeout = 10)
 {
         uint8_t frame[128];
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         size_t n = unhex(udp_hex, frame, sizeof(frame));
 
         /* The second record claims 65 bytes; the file ends after 30. */
         pb_header(&b, false, false, SC_LINK_EN10MB, 65535);
-        pb_record(&b, 1, 0, (uint32_t)n, (uint32_t)n, frame, n);
-        pb_record(&b, 1, 5, (uint32_t)n, (uint32_t)n, frame, 30);
+        sc_fg_pcap_record(&b, 1, 0, (uint32_t)n, (uint32_t)n, frame, n);
+        sc_fg_pcap_record(&b, 1, 5, (uint32_t)n, (uint32_t)n, frame, 30);
         cap = parse_ok(&b);
         cr_assert_eq(cap->count, 2);
         cr_assert(strstr(cap->problem, "record 2 truncated: file ends after 30 of 65 bytes"),
@@ -578,28 +540,28 @@ Test(decode, pcap_truncated_records, .timeout = 10)
         sc_pcap_free(cap);
 
         /* A record header cut after 8 of its 16 bytes. */
-        b.n -= 30 + 8;
+        b.len -= 30 + 8;
         cap = parse_ok(&b);
         cr_assert_eq(cap->count, 1);
         cr_assert(strstr(cap->problem, "record 2: header truncated (8 of 16"), "got '%s'",
                   cap->problem);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 Test(decode, pcap_lying_lengths, .timeout = 10)
 {
         uint8_t frame[128];
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         size_t n = unhex(udp_hex, frame, sizeof(frame));
 
         pb_header(&b, true, false, SC_LINK_EN10MB, 60);
-        pb_record(&b, 1, 0, (uint32_t)n, 20, frame, n);          /* caplen > wirelen */
-        pb_record(&b, 1, 1, (uint32_t)n, (uint32_t)n, frame, n); /* caplen > snaplen */
-        pb_record(&b, 1, 2000000, 0, 0, frame, 0);               /* usec fraction >= 1 s */
-        pb_record(&b, 1, 3, 0x7fffffff, 0x7fffffff, frame, n);   /* absurd caplen */
-        pb_record(&b, 1, 4, (uint32_t)n, (uint32_t)n, frame, n); /* never reached */
+        sc_fg_pcap_record(&b, 1, 0, (uint32_t)n, 20, frame, n);          /* caplen > wirelen */
+        sc_fg_pcap_record(&b, 1, 1, (uint32_t)n, (uint32_t)n, frame, n); /* caplen > snaplen */
+        sc_fg_pcap_record(&b, 1, 2000000, 0, 0, frame, 0);               /* usec fraction >= 1 s */
+        sc_fg_pcap_record(&b, 1, 3, 0x7fffffff, 0x7fffffff, frame, n);   /* absurd caplen */
+        sc_fg_pcap_record(&b, 1, 4, (uint32_t)n, (uint32_t)n, frame, n); /* never reached */
         cap = parse_ok(&b);
         cr_assert_eq(cap->count, 3);
         cr_assert(strstr(cap->pkts[0].problem, "caplen 65 > wirelen 20"), "got '%s'",
@@ -611,7 +573,7 @@ Test(decode, pcap_lying_lengths, .timeout = 10)
         cr_assert(strstr(cap->problem, "record 4: captured length 2147483647 is absurd"),
                   "got '%s'", cap->problem);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 /* Random bytes behind a good header and on their own: errors or notes, never a crash. */
@@ -619,7 +581,7 @@ Test(decode, pcap_garbage, .timeout = 30)
 {
         static const uint32_t linktypes[] = {0, 1, 101, 108, 113, 276};
         uint8_t junk[600];
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         char err[256], *text;
         unsigned seed = 12345, round;
@@ -630,9 +592,10 @@ Test(decode, pcap_garbage, .timeout = 30)
                         junk[i] = (uint8_t)rand_r(&seed);
                 pb_header(&b, round & 1, round & 2, linktypes[round % 6], 65535);
                 /* a plausible record header, so the junk reaches the decoders */
-                pb_record(&b, 1, 0, round % 200, round % 300, junk, round % 220);
-                pb_add(&b, junk + 220, round % 380);
-                if (sc_pcap_parse(b.p, b.n, &cap, err, sizeof(err)) == 0) {
+                sc_fg_pcap_record(&b, 1, 0, round % 200, round % 300, junk, round % 220);
+                sc_fg_put(&b, junk + 220, round % 380);
+                cr_assert(!b.overflow, "round %u: pcap over %zu bytes", round, b.cap);
+                if (sc_pcap_parse(b.buf, b.len, &cap, err, sizeof(err)) == 0) {
                         FILE *devnull = fopen("/dev/null", "w");
 
                         cr_assert_eq(sc_timeline_write(devnull, cap, NULL), 0);
@@ -641,7 +604,7 @@ Test(decode, pcap_garbage, .timeout = 30)
                         free(text);
                         sc_pcap_free(cap);
                 }
-                free(b.p);
+                free(b.buf);
                 if (sc_pcap_parse(junk, round % sizeof(junk), &cap, err, sizeof(err)) == 0)
                         sc_pcap_free(cap);
         }
@@ -677,7 +640,7 @@ static void assert_has(const char *text, const char *want)
 
 Test(decode, timeline_lines, .timeout = 10)
 {
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         char *t;
 
@@ -701,22 +664,23 @@ Test(decode, timeline_lines, .timeout = 10)
         assert_has(t, "  8 0.007000 ARP who-has 10.0.0.2 tell 10.0.0.1\n");
         free(t);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 Test(decode, timeline_problems_and_escapes, .timeout = 10)
 {
         uint8_t frame[128];
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         size_t n = unhex(udp_hex, frame, sizeof(frame));
         char *t;
 
         pb_header(&b, false, false, SC_LINK_EN10MB, 65535);
-        pb_record(&b, 10, 0, 20, 20, frame, 20); /* cut inside the IPv4 header */
+        sc_fg_pcap_record(&b, 10, 0, 20, 20, frame, 20); /* cut inside the IPv4 header */
         memcpy(frame + 42, "a'b\\c\r\n\x01\x7f\xff", 10);
-        pb_record(&b, 10, 1, (uint32_t)n, (uint32_t)n, frame, n);
-        pb_record(&b, 9, 999999, (uint32_t)n, (uint32_t)n, frame, n); /* earlier than the first */
+        sc_fg_pcap_record(&b, 10, 1, (uint32_t)n, (uint32_t)n, frame, n);
+        /* earlier than the first */
+        sc_fg_pcap_record(&b, 9, 999999, (uint32_t)n, (uint32_t)n, frame, n);
         cap = parse_ok(&b);
         t = timeline_of(cap, NULL);
         assert_has(t, "  1 0.000000 IPv4 !! IPv4 header truncated: 6 of 20 bytes\n");
@@ -724,13 +688,13 @@ Test(decode, timeline_problems_and_escapes, .timeout = 10)
         assert_has(t, "  3 -0.000001 10.0.0.1:46056");
         free(t);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 Test(decode, timeline_fates, .timeout = 10)
 {
         char path[] = "/tmp/sc-decode-fates-XXXXXX";
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         FILE *fp;
         char *t;
@@ -756,22 +720,10 @@ Test(decode, timeline_fates, .timeout = 10)
         cr_assert_null(strstr(t, "<--"));
         free(t);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 /* ---- canonical form ---- */
-
-static uint16_t csum16(const uint8_t *p, size_t n)
-{
-        uint32_t s = 0;
-        size_t i;
-
-        for (i = 0; i + 1 < n; i += 2)
-                s += (uint32_t)(p[i] << 8 | p[i + 1]);
-        while (s >> 16)
-                s = (s & 0xffff) + (s >> 16);
-        return (uint16_t)~s;
-}
 
 struct seg {
         const char *src, *dst;
@@ -785,41 +737,27 @@ struct seg {
         uint8_t ttl;
 };
 
-/* Ethernet + IPv4 (DF) + UDP or TCP (no options) around seg->data, into a malloc'd frame. */
-static uint8_t *build(const struct seg *s, size_t *n)
+/* Ethernet + IPv4 (DF) + UDP or TCP (no options) around seg->data, into f. */
+static void build(const struct seg *s, struct sc_fg *f)
 {
         size_t dlen = s->len ? s->len : strlen(s->data ? s->data : "");
-        size_t l4 = s->proto == 6 ? 20 : 8, tot = 20 + l4 + dlen;
-        uint8_t *f = calloc(1, 14 + tot + 60), *ip = f + 14, *t = ip + 20;
-        uint32_t src = ntohl(ip4(s->src)), dst = ntohl(ip4(s->dst));
-        uint16_t c;
+        struct sc_fg_ip ip = {.src = ntohl(ip4(s->src)),
+                              .dst = ntohl(ip4(s->dst)),
+                              .id = s->id,
+                              .frag = 0x4000,
+                              .ttl = s->ttl ? s->ttl : 64};
+        struct sc_fg_tcp tcp = {.sport = s->sport,
+                                .dport = s->dport,
+                                .seq = s->seq,
+                                .ack = s->ack,
+                                .flags = s->flags,
+                                .window = 64240};
 
-        memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-        uint8_t hdr[20] = {0x45,       0,          tot >> 8,
-                           tot & 0xff, s->id >> 8, s->id & 0xff,
-                           0x40,       0,          s->ttl ? s->ttl : 64,
-                           s->proto,   0,          0,
-                           src >> 24,  src >> 16,  src >> 8,
-                           src,        dst >> 24,  dst >> 16,
-                           dst >> 8,   dst};
-        c = csum16(hdr, 20);
-        hdr[10] = c >> 8;
-        hdr[11] = c & 0xff;
-        memcpy(ip, hdr, 20);
-        t[0] = s->sport >> 8, t[1] = s->sport & 0xff, t[2] = s->dport >> 8, t[3] = s->dport & 0xff;
-        if (s->proto == 6) {
-                uint32_t q = s->seq, a = s->ack;
-                uint8_t th[16] = {q >> 24, q >> 16, q >> 8, q,        a >> 24, a >> 16,
-                                  a >> 8,  a,       0x50,   s->flags, 0xfa,    0xf0};
-
-                memcpy(t + 4, th, 16);
-        } else {
-                t[4] = (8 + dlen) >> 8, t[5] = (8 + dlen) & 0xff;
-        }
-        if (dlen)
-                memcpy(t + l4, s->data, dlen);
-        *n = 14 + tot;
-        return f;
+        sc_fg_ether(f, "\x02\0\0\0\0\x02", "\x02\0\0\0\0\x01", 0x0800);
+        if (s->proto == 6)
+                sc_fg_tcp(f, &ip, &tcp, s->data, dlen);
+        else
+                sc_fg_udp(f, &ip, s->sport, s->dport, s->data, dlen);
 }
 
 /* Table rows: UDP(src, dst, sport, dport, .data = ...) and TCP(..., flags, seq, ack, .data = ...).
@@ -836,19 +774,21 @@ static uint8_t *build(const struct seg *s, size_t *n)
 
 static struct sc_pcap *capture_of(const struct seg *segs, size_t nsegs)
 {
-        struct pcapbuf b;
+        static uint8_t room[70000];
+        struct sc_fg b, f;
         struct sc_pcap *cap;
-        uint8_t *f;
-        size_t i, n;
+        size_t i;
 
         pb_header(&b, false, true, SC_LINK_EN10MB, 262144);
         for (i = 0; i < nsegs; i++) {
-                f = build(&segs[i], &n);
-                pb_record(&b, 100, (uint32_t)i * 1000, (uint32_t)n, (uint32_t)n, f, n);
-                free(f);
+                sc_fg_init(&f, room, sizeof(room));
+                build(&segs[i], &f);
+                cr_assert(!f.overflow, "segment %zu: frame over %zu bytes", i, f.cap);
+                sc_fg_pcap_record(&b, 100, (uint32_t)i * 1000, (uint32_t)f.len, (uint32_t)f.len,
+                                  f.buf, f.len);
         }
         cap = parse_ok(&b);
-        free(b.p);
+        free(b.buf);
         return cap;
 }
 
@@ -999,7 +939,7 @@ Test(decode, canon_long_payloads_summarised, .timeout = 10)
 Test(decode, canon_keeps_ip_icmp_only, .timeout = 10)
 {
         uint8_t frame[128];
-        struct pcapbuf b;
+        struct sc_fg b;
         struct sc_pcap *cap;
         char *t;
         size_t i, n;
@@ -1007,7 +947,7 @@ Test(decode, canon_keeps_ip_icmp_only, .timeout = 10)
         pb_header(&b, false, false, SC_LINK_EN10MB, 65535);
         for (i = 0; i < NFRAMES; i++) {
                 n = unhex(all_frames[i], frame, sizeof(frame));
-                pb_record(&b, 1, (uint32_t)i, (uint32_t)n, (uint32_t)n, frame, n);
+                sc_fg_pcap_record(&b, 1, (uint32_t)i, (uint32_t)n, (uint32_t)n, frame, n);
         }
         cap = parse_ok(&b);
         cr_assert_eq(sc_canon_text(cap, book, SC_BOOK_NPORTS, &t), 0);
@@ -1024,7 +964,7 @@ Test(decode, canon_keeps_ip_icmp_only, .timeout = 10)
             "10.0.0.1 > 10.0.0.2 UDP fragment offset 32 iplen 36 len 16 'BBBBBBBBBBBBBBBB'\n");
         free(t);
         sc_pcap_free(cap);
-        free(b.p);
+        free(b.buf);
 }
 
 /* ---- diff ---- */

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "framegen.h"
 
 #define TSHARK_DEADLINE_S 60
 #define MAX_REPORTS 20 /* mismatches reported per capture; the rest are counted */
@@ -497,107 +498,57 @@ static int nameless_file(void)
         return fd;
 }
 
-struct frame {
-        uint8_t b[70000];
-        size_t n;
-};
-
-static void put(struct frame *f, const void *p, size_t n)
-{
-        cr_assert(f->n + n <= sizeof(f->b), "frame too big");
-        memcpy(f->b + f->n, p, n);
-        f->n += n;
-}
-
-static void put16(struct frame *f, uint16_t v)
-{
-        uint8_t b[2] = {v >> 8, v & 0xff};
-
-        put(f, b, 2);
-}
-
-static void put32(struct frame *f, uint32_t v)
-{
-        put16(f, v >> 16);
-        put16(f, v & 0xffff);
-}
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-        uint32_t s = 0;
-        size_t i;
-
-        for (i = 0; i + 1 < n; i += 2)
-                s += (uint32_t)(p[i] << 8 | p[i + 1]);
-        while (s >> 16)
-                s = (s & 0xffff) + (s >> 16);
-        return (uint16_t)~s;
-}
-
 #define A 0x0a000001u /* 10.0.0.1 */
 #define B 0x0a000002u /* 10.0.0.2 */
 
-/* IPv4 header for len payload bytes; opts (multiple of 4 bytes) after the fixed part. */
-static void ipv4(struct frame *f, uint32_t src, uint32_t dst, uint8_t proto, size_t len,
-                 uint16_t flags, const char *opts, size_t optlen)
+/* IPv4 fields for len bytes after the header: ttl 64, an id that varies frame to frame. */
+static struct sc_fg_ip ip(const struct sc_fg *f, uint32_t src, uint32_t dst, uint16_t frag,
+                          size_t len)
 {
-        size_t at = f->n, hlen = 20 + optlen;
-        uint16_t c;
-
-        put16(f, (uint16_t)(0x4000 | (hlen / 4) << 8));
-        put16(f, (uint16_t)(hlen + len));
-        put16(f, (uint16_t)(0x1000 + at + len)); /* some id */
-        put16(f, flags);
-        put16(f, (uint16_t)(64 << 8 | proto));
-        put16(f, 0);
-        put32(f, src);
-        put32(f, dst);
-        put(f, opts, optlen);
-        c = csum(f->b + at, hlen);
-        f->b[at + 10] = c >> 8;
-        f->b[at + 11] = c & 0xff;
+        return (struct sc_fg_ip){.src = src,
+                                 .dst = dst,
+                                 .id = (uint16_t)(0x1000 + f->len + len),
+                                 .frag = frag,
+                                 .ttl = 64};
 }
 
-static void udp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
+static void udp(struct sc_fg *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp,
                 const void *data, size_t n)
 {
-        ipv4(f, src, dst, 17, 8 + n, 0x4000, "", 0);
-        put16(f, sp);
-        put16(f, dp);
-        put16(f, (uint16_t)(8 + n));
-        put16(f, 0);
-        put(f, data, n);
+        struct sc_fg_ip h = ip(f, src, dst, 0x4000, 8 + n);
+
+        sc_fg_udp(f, &h, sp, dp, data, n);
 }
 
-static void tcp(struct frame *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t fl,
+static void tcp(struct sc_fg *f, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp, uint8_t fl,
                 uint32_t seq, uint32_t ack, const char *data)
 {
-        static const uint8_t opts[] = {2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0,
-                                       0, 1, 0, 0,    0, 0, 1, 3,  3, 7};
-        size_t n = strlen(data), olen = fl & 0x02 ? sizeof(opts) : 0;
+        size_t n = strlen(data), olen = fl & 0x02 ? sizeof(sc_fg_syn_opts) : 0;
+        struct sc_fg_ip h = ip(f, src, dst, 0x4000, 20 + olen + n);
+        struct sc_fg_tcp t = {.sport = sp,
+                              .dport = dp,
+                              .seq = seq,
+                              .ack = ack,
+                              .flags = fl,
+                              .window = 502,
+                              .opts = sc_fg_syn_opts,
+                              .optlen = olen};
 
-        ipv4(f, src, dst, 6, 20 + olen + n, 0x4000, "", 0);
-        put16(f, sp);
-        put16(f, dp);
-        put32(f, seq);
-        put32(f, ack);
-        put16(f, (uint16_t)(((20 + olen) / 4) << 12 | fl));
-        put16(f, 502);
-        put32(f, 0);
-        put(f, opts, olen);
-        put(f, data, n);
+        sc_fg_tcp(f, &h, &t, data, n);
 }
 
 enum kind { K_IP, K_ARP };
 
-/* Builds frame i of the test set (bare IP, or an ARP body); false past the end. */
-static bool test_frame(size_t i, struct frame *f, enum kind *kind)
+/* Builds frame i of the test set (bare IP, or an ARP body) over f's buffer; false past the end. */
+static bool test_frame(size_t i, struct sc_fg *f, enum kind *kind)
 {
         static char big[65000];
-        struct frame q = {.n = 0};
+        uint8_t room[64];
+        struct sc_fg q;
+        struct sc_fg_ip h;
 
         *kind = K_IP;
-        f->n = 0;
+        sc_fg_init(f, f->buf, f->cap);
         memset(big, '#', sizeof(big));
         switch (i) {
         case 0:
@@ -613,11 +564,11 @@ static bool test_frame(size_t i, struct frame *f, enum kind *kind)
                 udp(f, A, 40001, B, 1060, big, sizeof(big));
                 return true;
         case 4:
+                sc_fg_init(&q, room, sizeof(room));
                 udp(&q, A, 46056, B, 21567, "hello", 5);
-                ipv4(f, B, A, 1, 8 + q.n, 0, "", 0);
-                put32(f, 0x03030000);
-                put32(f, 0);
-                put(f, q.b, q.n);
+                cr_assert(!q.overflow, "quoted datagram over %zu bytes", q.cap);
+                h = ip(f, B, A, 0, 8 + q.len);
+                sc_fg_icmp(f, &h, 3, 3, q.buf, q.len);
                 return true;
         case 5:
                 tcp(f, A, 54176, B, 9999, 0x02, 0xfffffff0u, 0, "");
@@ -635,23 +586,27 @@ static bool test_frame(size_t i, struct frame *f, enum kind *kind)
                 tcp(f, A, 54176, B, 9999, 0x14, 0xfffffff1u, 105, "");
                 return true;
         case 10: /* IPv4 options: Router Alert */
-                ipv4(f, A, B, 17, 8 + 2, 0, "\x94\x04\x00\x00", 4);
-                put(f, "\x9c\x40\x04\x24\x00\x0a\x00\x00hi", 10);
+                h = ip(f, A, B, 0, 8 + 2);
+                h.opts = "\x94\x04\x00\x00", h.optlen = 4;
+                sc_fg_ipv4(f, &h, 17, 8 + 2);
+                sc_fg_put(f, "\x9c\x40\x04\x24\x00\x0a\x00\x00hi", 10);
                 return true;
         case 11: /* first fragment, then the last, of a 48-byte UDP datagram */
-                ipv4(f, A, B, 17, 32, 0x2000, "", 0);
-                put(f, "\x9c\x41\x04\x24\x00\x30\x00\x00", 8);
-                put(f, "AAAAAAAAAAAAAAAAAAAAAAAA", 24);
+                h = ip(f, A, B, 0x2000, 32);
+                sc_fg_ipv4(f, &h, 17, 32);
+                sc_fg_put(f, "\x9c\x41\x04\x24\x00\x30\x00\x00", 8);
+                sc_fg_put(f, "AAAAAAAAAAAAAAAAAAAAAAAA", 24);
                 return true;
         case 12:
-                ipv4(f, A, B, 17, 16, 4, "", 0);
-                put(f, "BBBBBBBBBBBBBBBB", 16);
+                h = ip(f, A, B, 4, 16);
+                sc_fg_ipv4(f, &h, 17, 16);
+                sc_fg_put(f, "BBBBBBBBBBBBBBBB", 16);
                 return true;
         case 13:
                 *kind = K_ARP;
-                put32(f, 0x00010800);
-                put32(f, 0x06040001);
-                put(f, "\x02\0\0\0\0\x01\x0a\0\0\x01\0\0\0\0\0\0\x0a\0\0\x02", 20);
+                sc_fg_put32(f, 0x00010800);
+                sc_fg_put32(f, 0x06040001);
+                sc_fg_put(f, "\x02\0\0\0\0\x01\x0a\0\0\x01\0\0\0\0\0\0\x0a\0\0\x02", 20);
                 return true;
         default:
                 return false;
@@ -665,23 +620,23 @@ struct variant {
         uint32_t snaplen;
 };
 
-static void link_header(struct frame *f, int dlt, enum kind kind)
+static void link_header(struct sc_fg *f, int dlt, enum kind kind)
 {
         uint16_t type = kind == K_ARP ? 0x0806 : 0x0800;
 
         if (dlt == DLT_EN10MB) {
-                put(f, "\xff\xff\xff\xff\xff\xff\x02\0\0\0\0\x01", 12);
-                put16(f, type);
+                sc_fg_ether(f, "\xff\xff\xff\xff\xff\xff", "\x02\0\0\0\0\x01", type);
         } else if (dlt == DLT_LINUX_SLL) {
-                put(f, "\0\x04\0\x01\0\x06\x02\0\0\0\0\x01\0\0", 14);
-                put16(f, type);
+                sc_fg_put(f, "\0\x04\0\x01\0\x06\x02\0\0\0\0\x01\0\0", 14);
+                sc_fg_put16(f, type);
         }
 }
 
 /* Writes the test set with libpcap into a temporary file; returns how many frames. */
 static size_t write_capture(const struct variant *v)
 {
-        static struct frame body, fr;
+        static uint8_t body_room[70000], frame_room[70000];
+        struct sc_fg body, fr;
         struct pcap_pkthdr h;
         pcap_dumper_t *d;
         FILE *fp = NULL;
@@ -701,17 +656,20 @@ static size_t write_capture(const struct variant *v)
         cr_assert(p, "pcap_open_dead");
         d = pcap_dump_fopen(p, fp);
         cr_assert(d, "pcap_dump_fopen: %s", pcap_geterr(p));
+        sc_fg_init(&body, body_room, sizeof(body_room));
         for (i = 0; test_frame(i, &body, &kind); i++) {
                 if (kind == K_ARP && v->dlt == DLT_RAW)
                         continue;
-                fr.n = 0;
+                sc_fg_init(&fr, frame_room, sizeof(frame_room));
                 link_header(&fr, v->dlt, kind);
-                put(&fr, body.b, body.n);
+                sc_fg_put(&fr, body.buf, body.len);
+                cr_assert(!body.overflow && !fr.overflow, "frame %zu too big (over %zu bytes)", i,
+                          body.cap);
                 h.ts.tv_sec = 1700000000 + (time_t)i;
                 h.ts.tv_usec = v->nsec ? 123456789 : 123456; /* ns in a nanosecond file */
-                h.len = (uint32_t)fr.n;
-                h.caplen = fr.n < v->snaplen ? (uint32_t)fr.n : v->snaplen;
-                pcap_dump((u_char *)d, &h, fr.b);
+                h.len = (uint32_t)fr.len;
+                h.caplen = fr.len < v->snaplen ? (uint32_t)fr.len : v->snaplen;
+                pcap_dump((u_char *)d, &h, fr.buf);
                 n++;
         }
         pcap_dump_close(d);
