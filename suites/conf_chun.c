@@ -1262,3 +1262,63 @@ Test(tsUserv_robust, keeps_serving_after_odd_datagrams, .timeout = 30)
         cr_assert(sc_proc_running(srv), "the server ended: %s; %s", sc_proc_end(srv),
                   sct_evidence(lab));
 }
+
+/* ======================= under delay ======================= */
+
+/*
+ * The TCP pair across a link with 100 ms of delay each way: the same
+ * output, and the handshake first on the wire, taking at least one round
+ * trip.  The client's host points "localhost" at the server's host, since
+ * tsTclnt connects to localhost.  One side is the program under test, the
+ * other our reference program.
+ */
+static void tcp_under_delay(bool server_under_test)
+{
+        const double delay_ms = 100, tol_s = 0.005;
+        const char *serv = server_under_test ? sct_prog("tsTserv") : sct_ref("tsTserv");
+        const char *clnt = server_under_test ? sct_ref("tsTclnt") : sct_prog("tsTclnt");
+        const char *srv_argv[] = {serv, NULL}, *cli_argv[] = {clnt, NULL};
+        struct sc_rule r = {.segment = 0, .from_host = -1, .delay_ms = delay_ms};
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        struct sc_proc *srv, *cli;
+        struct sc_pcap *cap;
+        const struct sc_packet *hs[3];
+        int nhs = 0;
+
+        SCT_OK(sc_lab_hosts_entry(lab, 0, "10.0.1.2", "localhost"));
+        SCT_OK(sc_lab_impair(lab, &r));
+        SCT_OK(sc_lab_start(lab));
+        srv = sct_server(lab, 1, "server", IPPROTO_TCP, CHUN_PORT, srv_argv);
+        cli = sct_run(lab, 0, "client", "hi\nthere\n\n", cli_argv);
+        expect_exit(cli, "tsTclnt", 0, 10, lab);
+        sct_expect_stdout(cli, "> \\[" SCT_RE_CTIME "\\] hi\n> \\[" SCT_RE_CTIME "\\] there\n> ", lab);
+        /* The client's FIN takes 100 ms to arrive: the server may not be back at accept yet. */
+        SCT_OK(sc_proc_stop(srv));
+        sct_expect_stdout(srv,
+                          T_WAITING "\\.\\.\\.connected from: \\('10\\.0\\.1\\.1', [0-9]+\\)\n(" T_WAITING ")?",
+                          lab);
+        cap = load_pcap(finish_capture(lab));
+        for (size_t i = 0; i < cap->count && nhs < 3; i++)
+                if (is_tcp(&cap->pkts[i]))
+                        hs[nhs++] = &cap->pkts[i];
+        cr_assert(nhs == 3 && hs[0]->tcp_flags == TCP_SYN && hs[0]->dport == CHUN_PORT &&
+                          hs[1]->tcp_flags == (TCP_SYN | TCP_ACK) && hs[2]->tcp_flags == TCP_ACK,
+                  "expected the handshake first on the wire ([S] to %d, [S.], [.]); %s", CHUN_PORT,
+                  sct_evidence(lab));
+        cr_assert((double)(hs[2]->ts_ns - hs[0]->ts_ns) / 1e9 >= 2 * delay_ms / 1000 - tol_s,
+                  "the handshake took %.3f s; with %.0f ms each way it takes a round trip (%s)",
+                  (double)(hs[2]->ts_ns - hs[0]->ts_ns) / 1e9, delay_ms, sct_evidence(lab));
+        sc_pcap_free(cap);
+        sct_wire_check(lab, 0, server_under_test ? "tsTserv/under-delay" : "tsTclnt/under-delay",
+                       NULL);
+}
+
+Test(tsTserv_book, under_delay, .timeout = 20)
+{
+        tcp_under_delay(true);
+}
+
+Test(tsTclnt_book, under_delay, .timeout = 20)
+{
+        tcp_under_delay(false);
+}

@@ -805,3 +805,70 @@ Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
                 sct_cleanup();
         }
 }
+
+/* ---- usage errors and -h (the FOPNP programs use argparse) ---- */
+
+/*
+ * Each bad command line ends with exit 2 and a `usage:` line on stderr,
+ * printing nothing on stdout; -h prints the usage on stdout and exits 0.
+ */
+static void usage_errors(const char *id, const char *const bad[][4], size_t nbad)
+{
+        const char *prog = sct_prog(id);
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        const char *help[] = {prog, "-h", NULL};
+        struct sc_proc *p;
+
+        for (size_t i = 0; i < nbad; i++) {
+                const char *argv[6] = {prog};
+                char line[256] = "";
+                const char *err;
+
+                for (int a = 0; a < 4 && bad[i][a]; a++)
+                        argv[1 + a] = bad[i][a];
+                p = sct_run(lab, 0, "bad", NULL, argv);
+                sct_expect_exit(p, 2, 5);
+                err = sc_proc_stderr(p, NULL);
+                cr_assert(strncmp(err, "usage:", 6) == 0 || strstr(err, "\nusage:"),
+                          "%s %s %s: no `usage:` line on stderr: %s (%s)", id,
+                          argv[1] ? argv[1] : "", argv[2] ? argv[2] : "",
+                          sct_show(err, strlen(err)), sct_evidence(lab));
+                snprintf(line, sizeof(line), "%s", sc_proc_stdout(p, NULL));
+                cr_assert_str_eq(line, "", "a usage error printed on stdout (%s)", sct_evidence(lab));
+        }
+        p = sct_run(lab, 0, "help", NULL, help);
+        sct_expect_exit(p, 0, 5);
+        cr_assert(strncmp(sc_proc_stdout(p, NULL), "usage:", 6) == 0,
+                  "%s -h: stdout should start with `usage:`, got %s (%s)", id,
+                  sct_show(sc_proc_stdout(p, NULL), strlen(sc_proc_stdout(p, NULL))),
+                  sct_evidence(lab));
+}
+
+Test(udp_local_book, usage_errors, .timeout = 20)
+{
+        static const char *const bad[][4] = {{NULL}, {"bogus"}, {"server", "-p", "x"}};
+
+        usage_errors("udp_local", bad, 3);
+}
+
+Test(udp_remote_book, usage_errors, .timeout = 20)
+{
+        static const char *const bad[][4] = {{"client"}, {"nope", "127.0.0.1"},
+                                             {"client", "127.0.0.1", "-p"}};
+
+        usage_errors("udp_remote", bad, 3);
+}
+
+Test(big_sender_book, usage_errors, .timeout = 20)
+{
+        static const char *const bad[][4] = {{NULL}, {"127.0.0.1", "-p", "x"}};
+
+        usage_errors("big_sender", bad, 2);
+}
+
+Test(udp_broadcast_book, usage_errors, .timeout = 20)
+{
+        static const char *const bad[][4] = {{"client"}, {"x", "127.0.0.1"}};
+
+        usage_errors("udp_broadcast", bad, 2);
+}
