@@ -48,35 +48,13 @@ static void expect_exit(struct sc_proc *p, const char *who, int code, double tim
                   sct_evidence(lab));
 }
 
-static void expect_out_eq(struct sc_proc *p, const char *who, const char *want,
-                          const struct sc_lab *lab)
-{
-        size_t len;
-        const char *out = sc_proc_stdout(p, &len);
-
-        cr_assert(len == strlen(want) && memcmp(out, want, len) == 0,
-                  "%s's stdout differs\n  expected: %s\n  got:      %s\n  %s", who,
-                  sct_show(want, strlen(want)), sct_show(out, len), sct_evidence(lab));
-}
-
-static void expect_out_re(struct sc_proc *p, const char *who, const char *regex,
-                          const struct sc_lab *lab)
-{
-        size_t len;
-        const char *out = sc_proc_stdout(p, &len);
-
-        cr_assert(strlen(out) == len && sct_match(regex, out),
-                  "%s's stdout does not match\n  expected (regex): %s\n  got: %s\n  %s", who,
-                  sct_show(regex, strlen(regex)), sct_show(out, len), sct_evidence(lab));
-}
-
 /* A refused client: exit 1, nothing on stdout, Python's message last on stderr. */
 static void expect_refused(struct sc_proc *p, const char *who, const struct sc_lab *lab)
 {
         const char *last;
 
         expect_exit(p, who, 1, 5, lab);
-        expect_out_eq(p, who, "", lab);
+        sct_expect_stdout_is(p, "", lab);
         last = sct_last_line(sc_proc_stderr(p, NULL));
         cr_assert(strstr(last, "[Errno 111] Connection refused"),
                   "%s's stderr should end with \"[Errno 111] Connection refused\", got: \"%s\"; %s",
@@ -315,7 +293,7 @@ static void run_under_delay(const struct delay_case *c)
         srv = sct_server(lab, SERVER, "server", IPPROTO_TCP, c->port, srv_argv);
         cli = sct_run(lab, CLIENT, "client", NULL, cli_argv);
         expect_exit(cli, c->client_id, 0, 5, lab);
-        expect_out_re(cli, c->client_id, c->client_out, lab);
+        sct_expect_stdout(cli, c->client_out, lab);
         if (c->server_exits)
                 expect_exit(srv, c->server_id, 0, 5, lab);
         else
@@ -338,7 +316,7 @@ static void run_under_delay(const struct delay_case *c)
                 char want[128];
 
                 snprintf(want, sizeof(want), c->server_out, pk[0].sport);
-                expect_out_eq(srv, c->server_id, want, lab);
+                sct_expect_stdout_is(srv, want, lab);
         }
         {
                 char ref[64];
@@ -421,7 +399,7 @@ Test(time_server_book, logs_each_connection, .timeout = 25)
         cr_assert(sc_proc_running(srv), "expected the server to keep serving, but it %s; %s",
                   sc_proc_end(srv), sct_evidence(lab));
         SCT_OK(sc_proc_stop(srv));
-        expect_out_eq(srv, "time_server", want, lab);
+        sct_expect_stdout_is(srv, want, lab);
         sct_wire_check(lab, 0, "time_server/three-connections", NULL);
 }
 
@@ -505,7 +483,7 @@ Test(time_client_book, prints_time, .timeout = 20)
         sct_server(lab, 0, "server", IPPROTO_TCP, TIME_PORT, srv_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         expect_exit(cli, "time_client", 0, 5, lab);
-        expect_out_re(cli, "time_client", TIME_CLIENT_OUT, lab);
+        sct_expect_stdout(cli, TIME_CLIENT_OUT, lab);
         /*
          * No wire check: on loopback the server's close() races the client's
          * (it sends and closes at once, the client closes as soon as it has
@@ -551,7 +529,7 @@ Test(time_client_book, prints_what_it_received, .timeout = 30)
                 cli = sct_run(lab, 0, "client", NULL, cli_argv);
                 snprintf(who, sizeof(who), "time_client (case %s)", cases[i].name);
                 expect_exit(cli, who, 0, 5, lab);
-                expect_out_eq(cli, who, cases[i].out, lab);
+                sct_expect_stdout_is(cli, cases[i].out, lab);
                 /* No wire check: the FINs race, as in prints_time. */
         }
 }
@@ -614,7 +592,7 @@ Test(echo_server_book, echoes_every_byte, .timeout = 30)
                 snprintf(who, sizeof(who), "echo_server (%ld bytes)", sizes[i]);
                 expect_exit(srv, who, 0, 5, lab);
                 snprintf(conn, sizeof(conn), "Connected by ('127.0.0.1', %u)\n", s.local_port);
-                expect_out_eq(srv, who, conn, lab);
+                sct_expect_stdout_is(srv, conn, lab);
                 /* Past one segment, how TCP cuts the stream depends on timing. */
                 if (sizes[i] <= 1025) {
                         snprintf(who, sizeof(who), "echo_server/%s", name);
@@ -635,7 +613,7 @@ Test(echo_server_book, serves_one_client, .timeout = 20)
         srv = sct_server(lab, 0, "server", IPPROTO_TCP, ECHO_PORT, srv_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         expect_exit(cli, "echo_client (reference)", 0, 5, lab);
-        expect_out_eq(cli, "echo_client (reference)", ECHO_CLIENT_OUT, lab);
+        sct_expect_stdout_is(cli, ECHO_CLIENT_OUT, lab);
         expect_exit(srv, "echo_server", 0, 5, lab);
         p = sct_run(lab, 0, "second", NULL, second);
         sc_proc_wait(p, 5);
@@ -695,7 +673,7 @@ Test(echo_client_book, hello_world, .timeout = 20)
         sct_server(lab, 0, "server", IPPROTO_TCP, ECHO_PORT, srv_argv);
         cli = sct_run(lab, 0, "client", NULL, cli_argv);
         expect_exit(cli, "echo_client", 0, 5, lab);
-        expect_out_eq(cli, "echo_client", ECHO_CLIENT_OUT, lab);
+        sct_expect_stdout_is(cli, ECHO_CLIENT_OUT, lab);
         sct_wire_check(lab, 0, "echo_client/hello-world", NULL);
 }
 
@@ -735,7 +713,7 @@ Test(echo_client_book, prints_repr_of_reply, .timeout = 30)
                 cli = sct_run(lab, 0, "client", NULL, cli_argv);
                 snprintf(who, sizeof(who), "echo_client (case %s)", cases[i].name);
                 expect_exit(cli, who, 0, 5, lab);
-                expect_out_eq(cli, who, cases[i].out, lab);
+                sct_expect_stdout_is(cli, cases[i].out, lab);
                 /* With --close last the peer logs all it got until the client closed. */
                 sc_proc_wait(srv, END_S);
                 len = peer_received(srv, got, sizeof(got));

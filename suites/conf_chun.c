@@ -112,17 +112,6 @@ static bool is_udp(const struct sc_packet *k)
         return k->l3 == SC_L3_IPV4 && k->l4 == IPPROTO_UDP && k->frag_off == 0;
 }
 
-/* Exactly these bytes on stdout. */
-static void expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_lab *lab)
-{
-        size_t len;
-        const char *out = sc_proc_stdout(p, &len);
-
-        cr_assert(len == strlen(want) && memcmp(out, want, len) == 0,
-                  "stdout of %s\n  expected: %s\n  got: %s\n  %s", sc_proc_stdout_path(p),
-                  sct_show(want, strlen(want)), sct_show(out, len), sct_evidence(lab));
-}
-
 static void expect_exit(struct sc_proc *p, const char *who, int code, double timeout_s,
                         const struct sc_lab *lab)
 {
@@ -774,7 +763,7 @@ static void sends_line_without_newline(const struct client_kind *k)
                   "for the line \"%s\\n\" the server received \"%s\" (%zu bytes in %d receives), "
                   "expected \"%s\" (%zu bytes, no newline); %s",
                   line, sct_show(got, glen), glen, nrecv, line, strlen(line), sct_evidence(lab));
-        expect_stdout_is(
+        sct_expect_stdout_is(
             cli, k->proto == IPPROTO_TCP ? "> ok\n> " : "> Your data was 11 bytes long\n> ", lab);
         {
                 char ref[96];
@@ -804,7 +793,7 @@ Test(tsTclnt_book, empty_line_sends_nothing, .timeout = 20)
 
         cli = run_client(lab, &TCLNT, "client", "\n");
         expect_exit(cli, "tsTclnt", 0, 5, lab);
-        expect_stdout_is(cli, "> ", lab);
+        sct_expect_stdout_is(cli, "> ", lab);
         /* sc-peer tcp (close last) exits once the client has closed. */
         expect_exit(peer, "sc-peer tcp", 0, 5, lab);
         glen = peer_received(peer, got, sizeof(got), &nrecv);
@@ -828,7 +817,7 @@ Test(tsUclnt_book, empty_line_sends_nothing, .timeout = 20)
 
         cli = run_client(lab, &UCLNT, "client", "\n");
         expect_exit(cli, "tsUclnt", 0, 5, lab);
-        expect_stdout_is(cli, "> ", lab);
+        sct_expect_stdout_is(cli, "> ", lab);
         /* The peer reads in order: once "sync" is answered, anything the client sent is logged. */
         sync = sct_run(lab, 0, "sync", NULL, extra_sync);
         expect_exit(sync, "sync", 0, 5, lab);
@@ -871,7 +860,7 @@ Test(tsTclnt_book, closes_first_on_empty_line, .timeout = 20)
         expect_exit(cli, "tsTclnt", 0, 5, lab);
         /* sc-peer tcp (close last) closes only after the client did, then exits. */
         expect_exit(peer, "sc-peer tcp", 0, 5, lab);
-        expect_stdout_is(cli, "> [Sat Nov 21 17:47:41 2026] hi\n> ", lab);
+        sct_expect_stdout_is(cli, "> [Sat Nov 21 17:47:41 2026] hi\n> ", lab);
         pcap = finish_capture(lab);
         expect_client_closes_first(pcap, first_client_port(pcap, lab), lab);
         sct_wire_check(lab, 0, "tsTclnt/closes-first-on-empty-line", NULL);
@@ -892,7 +881,7 @@ Test(tsTclnt_book, exits_when_the_server_closes, .timeout = 20)
         SCT_OK(sc_proc_write(cli, "b\nc\n\n", 5));
         SCT_OK(sc_proc_close_stdin(cli));
         expect_exit(cli, "tsTclnt", 0, 5, lab);
-        expect_stdout_is(cli, "> X\n> ", lab);
+        sct_expect_stdout_is(cli, "> X\n> ", lab);
         sct_wire_check(lab, 0, "tsTclnt/exits-when-the-server-closes", NULL);
 }
 
@@ -903,7 +892,7 @@ Test(tsTclnt_book, refused_connection, .timeout = 20)
         const char *last;
 
         expect_exit(cli, "tsTclnt", 1, 5, lab);
-        expect_stdout_is(cli, "", lab);
+        sct_expect_stdout_is(cli, "", lab);
         last = sct_last_line(sc_proc_stderr(cli, NULL));
         cr_assert(strstr(last, "[Errno 111] Connection refused"),
                   "stderr ends: %s, expected ...[Errno 111] Connection refused; %s", last,
@@ -946,7 +935,7 @@ Test(tsUclnt_book, follows_the_last_answerer, .timeout = 20)
         sct_io_free(io, n);
         /* Nobody answers at 21600: the client waits for ever. */
         SCT_OK(sc_proc_stop(cli));
-        expect_stdout_is(cli, "> Your data was 3 bytes long\n> ", lab);
+        sct_expect_stdout_is(cli, "> Your data was 3 bytes long\n> ", lab);
         sct_wire_check(lab, 0, "tsUclnt/follows-the-last-answerer", (const uint16_t[]){OTHER_PORT, 0});
 }
 
@@ -961,7 +950,7 @@ Test(tsUclnt_book, waits_without_server, .timeout = 20)
                   "got: %s; stderr ends: %s; %s",
                   sc_proc_end(cli), sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
         SCT_OK(sc_proc_stop(cli));
-        expect_stdout_is(cli, "> ", lab);
+        sct_expect_stdout_is(cli, "> ", lab);
         sct_wire_check(lab, 0, "tsUclnt/waits-without-server", NULL);
 }
 

@@ -97,6 +97,8 @@ void sct_expect_exit(struct sc_proc *p, int code, double timeout_s);
 
 /* Asserts p's whole stdout matches regex (anchored), showing both and the evidence. */
 void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab);
+/* Asserts p's stdout is exactly these bytes. */
+void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_lab *lab);
 
 /* The last line of a text (without its newline), in a static buffer. */
 const char *sct_last_line(const char *text);

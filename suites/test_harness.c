@@ -135,23 +135,6 @@ static const char *received(struct sc_proc *p)
         return out;
 }
 
-/* Waits until a peer has logged n datagrams (or the timeout). */
-static void wait_received(struct sc_proc *p, int n, double timeout)
-{
-        double end = sc_now() + timeout;
-
-        for (;;) {
-                const char *t = sc_proc_stdout(p, NULL);
-                int c = 0;
-
-                for (const char *a = t; (a = strstr(a, "recv ")) != NULL; a++)
-                        c++;
-                if (c >= n || sc_now() > end)
-                        return;
-                sc_nap(0.005);
-        }
-}
-
 static struct sc_proc *listener(struct sc_lab *lab, int host, const char *name, const char *port)
 {
         const char *argv[] = {sct_peer(), "udp", port, "--silent", NULL};
@@ -175,7 +158,7 @@ Test(harness, drop_on_the_wire_not_in_the_sender, .timeout = 20)
         rx = listener(lab, 1, "receiver", "7000");
         tx = sct_run(lab, 0, "sender", NULL, tx_argv);
         sct_expect_exit(tx, 0, 5); /* every sendto() succeeded: the loss is on the wire */
-        wait_received(rx, 3, 2.0);
+        sct_peer_wait(rx, "recv", 3, 2.0);
         SCT_OK(sc_lab_capture_finish(lab, st));
         cr_assert_str_eq(received(rx), "3,5,6", "receiver got %s; %s", received(rx),
                          sct_evidence(lab));
@@ -249,8 +232,8 @@ Test(harness, duplicate_and_reorder, .timeout = 20)
         rx_r = listener(lab, 1, "rx-reorder", "7001");
         sct_expect_exit(sct_run(lab, 0, "tx-dup", NULL, d_argv), 0, 5);
         sct_expect_exit(sct_run(lab, 0, "tx-reorder", NULL, r_argv), 0, 5);
-        wait_received(rx_d, 6, 2.0);
-        wait_received(rx_r, 4, 2.0);
+        sct_peer_wait(rx_d, "recv", 6, 2.0);
+        sct_peer_wait(rx_r, "recv", 4, 2.0);
         cr_assert_str_eq(received(rx_d), "1,1,2,2,3,3", "duplicates: got %s", received(rx_d));
         /* 2 is held behind 3; 4 has nothing behind it and comes after the hold time. */
         cr_assert_str_eq(received(rx_r), "1,3,2,4", "reorder: got %s", received(rx_r));
@@ -280,9 +263,9 @@ Test(harness, broadcast_stays_on_its_segment, .timeout = 20)
                 /* Positive control: h3 listens and is reachable through the router. */
                 sct_expect_exit(sct_run(lab, h1, "tx-unicast", NULL, uni), 0, 5);
         }
-        wait_received(l2, 2, 2.0);
-        wait_received(l4, 2, 2.0);
-        wait_received(l3, 1, 2.0);
+        sct_peer_wait(l2, "recv", 2, 2.0);
+        sct_peer_wait(l4, "recv", 2, 2.0);
+        sct_peer_wait(l3, "recv", 1, 2.0);
         cr_assert_str_eq(received(l2), "subnet,limited", "h2 got %s", received(l2));
         cr_assert_str_eq(received(l4), "subnet,limited", "h4 got %s", received(l4));
         cr_assert_str_eq(received(l3), "unicast", "h3 (behind the router) got %s; %s",
@@ -534,7 +517,7 @@ Test(harness, capture_drains_without_kernel_drops, .timeout = 20)
         SCT_OK(sc_lab_start(lab));
         rx = listener(lab, 1, "receiver", "7000");
         sct_expect_exit(sct_run(lab, 0, "sender", NULL, tx), 0, 5);
-        wait_received(rx, 300, 3.0);
+        sct_peer_wait(rx, "recv", 300, 3.0);
         SCT_OK(sc_lab_capture_finish(lab, st));
         cr_assert_eq(st[0].kernel_drops, 0, "kernel dropped %u frames", st[0].kernel_drops);
         f = pcap_open_offline_with_tstamp_precision(st[0].path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -564,7 +547,7 @@ Test(harness, capture_on_a_host_interface, .timeout = 20)
         SCT_OK(sc_lab_start(lab));
         rx = listener(lab, 0, "receiver", "7002");
         sct_expect_exit(sct_run(lab, 0, "sender", NULL, tx), 0, 5);
-        wait_received(rx, 3, 2.0);
+        sct_peer_wait(rx, "recv", 3, 2.0);
         SCT_OK(sc_lab_capture_finish(lab, st));
         cr_assert_eq(st[0].packets, 3, "captured %u packets on lo, expected 3", st[0].packets);
 }
