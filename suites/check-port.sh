@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 case $mode in
 --pass)
-	exec "$here/scripts/conform" "$port" --tier book --no-build --quiet \
+	SOCKCHECK_BUILD=$build exec "$here/scripts/conform" "$port" --tier book --no-build --quiet \
 		--out "$build/conform-check/$(basename "$port")"
 	;;
 --broken) ;;
