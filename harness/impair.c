@@ -127,6 +127,8 @@ void sc_impair_decide(struct sc_impair *im, int seg, int from_host, const uint8_
                 idx = ++im->count[ri];
                 if (drop_reason(im, ri, idx, why, sizeof(why))) {
                         fate->drop = true;
+                        fate->drop_rule = ri + 1;
+                        snprintf(fate->drop_why, sizeof(fate->drop_why), "%s", why);
                         snprintf(fate->text, sizeof(fate->text), "dropped by lab (rule %d #%u: %s)",
                                  ri + 1, idx, why);
                         return;
@@ -137,6 +139,7 @@ void sc_impair_decide(struct sc_impair *im, int seg, int from_host, const uint8_
                                        sc_impair_uniform(im->seed, ri, idx, PURPOSE_JITTER));
                 if (d > 0) {
                         fate->delay_ns += d;
+                        fate->delay_rule = ri + 1;
                         used += (size_t)snprintf(fate->text + used, sizeof(fate->text) - used,
                                                  "%sdelayed %.3f ms by lab (rule %d #%u)",
                                                  used ? ", " : "", (double)d / 1e6, ri + 1, idx);
@@ -144,6 +147,7 @@ void sc_impair_decide(struct sc_impair *im, int seg, int from_host, const uint8_
                 if (r->dup_prob > 0 &&
                     sc_impair_uniform(im->seed, ri, idx, PURPOSE_DUP) < r->dup_prob) {
                         fate->dup = true;
+                        fate->dup_rule = ri + 1;
                         used += (size_t)snprintf(fate->text + used, sizeof(fate->text) - used,
                                                  "%sduplicated by lab (rule %d #%u)",
                                                  used ? ", " : "", ri + 1, idx);

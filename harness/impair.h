@@ -21,6 +21,9 @@ struct sc_fate {
         bool reorder;       /* hold behind the next packet of rule reorder_rule */
         int reorder_rule;
         int64_t delay_ns;
+        /* Which rule (1-based, 0: none) made each decision, for pcapng comments. */
+        int drop_rule, delay_rule, dup_rule;
+        char drop_why[64];  /* "first 2", "every 3", "listed", "p=0.3 seed=1" */
         char text[160];     /* "dropped by lab (rule 1 #2: first 2)", "" when untouched */
 };
 

@@ -70,6 +70,7 @@ struct sc_lab {
         bool started, captures_finished;
         bool ipv6;
         struct sc_capture_stats cap_stats[SC_MAX_CAPTURES]; /* once finished */
+        char notes[4096];           /* "key: value" lines for capture.pcapng (sc_lab_note) */
         /* after start */
         pid_t keeper;
         int ctl;                    /* SOCK_SEQPACKET to the keeper, -1 if none */
@@ -87,7 +88,7 @@ void sc_keeper_stop(struct sc_lab *lab);
 
 enum sc_keeper_op {
         SC_OP_RULES = 1,   /* arg: nrules + rules; reply: int rc */
-        SC_OP_CAPTURE_FINISH, /* reply: struct sc_keeper_capreply */
+        SC_OP_CAPTURE_FINISH, /* arg: the lab's notes; reply: struct sc_keeper_capreply */
         SC_OP_PING,
 };
 
@@ -95,6 +96,10 @@ struct sc_keeper_rules {
         int nrules;
         struct sc_rule rules[SC_MAX_RULES];
 };
+
+/* The notes a lab keeps for its capture.pcapng (sc_lab_note), and the largest request. */
+#define SC_LAB_NOTES_MAX 4096
+#define SC_KEEPER_MSG_MAX (sizeof(int) + sizeof(struct sc_keeper_rules) + SC_LAB_NOTES_MAX)
 
 struct sc_keeper_capreply {
         int rc;
@@ -105,6 +110,9 @@ struct sc_keeper_capreply {
 /* Unlinks p from the lab's list (on sc_proc_free). */
 void sc_lab_forget_proc(struct sc_lab *lab, struct sc_proc *p);
 void sc_lab_stop_procs(struct sc_lab *lab);
+/* Notes "program: <name> on <host>: <argv>" for capture.pcapng (sc_spawn). */
+void sc_lab_note_program(struct sc_lab *lab, int host, const char *name,
+                         const char *const *argv);
 /* The /etc/hosts text for one host. */
 int sc_lab_hosts_text(const struct sc_lab *lab, int host, char *out, size_t cap);
 

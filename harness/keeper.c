@@ -53,6 +53,9 @@ struct pending {
         uint64_t order;
         int in_port;
         bool held; /* reorder: waits for the next frame on its segment */
+        uint64_t ev, pkid;       /* for capture.pcapng: the decision and the packet */
+        uint8_t copy;
+        struct sc_ng_fate fate;
         uint32_t len;
         uint8_t *data;
 };
@@ -85,6 +88,7 @@ struct keeper {
         int nports;
         struct port ports[SC_MAX_LINKS];
         struct sc_cap caps[SC_MAX_CAPTURES];
+        struct sc_ng ng; /* capture.pcapng */
         struct sc_impair im;
         struct pending *q;
         size_t nq, qcap;
@@ -351,6 +355,7 @@ static int open_captures(struct keeper *k)
                 c->spec = lab->caps[i];
                 if (c->spec.seg >= 0) {
                         c->active = true; /* fed by the switch */
+                        k->ng.seg_on[c->spec.seg] = true;
                         continue;
                 }
                 if (lab->mode != SC_MODE_LOOPBACK) {
@@ -501,7 +506,15 @@ static void send_ready(struct keeper *k, int rc)
 
 /* ---- the switch ---- */
 
-static void inject(struct keeper *k, int in_port, const uint8_t *data, uint32_t len)
+/* What capture.pcapng notes about each copy the switch delivers. */
+struct copy_note {
+        uint64_t ev, pkid;
+        uint8_t copy;
+        const struct sc_ng_fate *fate;
+};
+
+static void inject(struct keeper *k, int in_port, const uint8_t *data, uint32_t len,
+                   const struct copy_note *cn)
 {
         const struct port *in = &k->ports[in_port];
         int target = -1;
@@ -518,11 +531,14 @@ static void inject(struct keeper *k, int in_port, const uint8_t *data, uint32_t 
                 if (target >= 0 && i != target)
                         continue;
                 pcap_inject(k->ports[i].pcap, data, len);
+                if (k->ng.seg_on[in->seg])
+                        sc_ng_egress(&k->ng, k->ports[i].link, data, len, cn->ev, cn->pkid,
+                                     cn->copy, cn->fate);
         }
 }
 
 static void enqueue(struct keeper *k, int in_port, const uint8_t *data, uint32_t len,
-                    int64_t release, bool held)
+                    int64_t release, bool held, const struct copy_note *cn)
 {
         struct pending *p;
         size_t at;
@@ -546,6 +562,13 @@ static void enqueue(struct keeper *k, int in_port, const uint8_t *data, uint32_t
         p->order = k->order++;
         p->in_port = in_port;
         p->held = held;
+        p->ev = cn->ev;
+        p->pkid = cn->pkid;
+        p->copy = cn->copy;
+        if (cn->fate)
+                p->fate = *cn->fate;
+        else
+                memset(&p->fate, 0, sizeof(p->fate));
         p->len = len;
         p->data = malloc(len);
         if (!p->data) {
@@ -566,7 +589,8 @@ static void release_held(struct keeper *k, int seg, int64_t after)
                         continue;
                 memmove(&k->q[i], &k->q[i + 1], (k->nq - i - 1) * sizeof(p));
                 k->nq--;
-                enqueue(k, p.in_port, p.data, p.len, after + 1, false);
+                enqueue(k, p.in_port, p.data, p.len, after + 1, false,
+                        &(struct copy_note){p.ev, p.pkid, p.copy, &p.fate});
                 free(p.data);
                 i = (size_t)-1; /* the queue moved: start over */
         }
@@ -577,11 +601,17 @@ static void on_frame(struct keeper *k, int in_port, uint64_t ts_ns, const uint8_
 {
         const struct port *in = &k->ports[in_port];
         struct sc_fate fate;
+        struct sc_ng_fate ngf;
+        struct copy_note cn = {.fate = &ngf}, cn2;
         int64_t now = mono_ns(), release;
 
         if (caplen < 14 || caplen != len)
                 return; /* never forward a cut frame */
         sc_impair_decide(&k->im, in->seg, in->host, data, len, &fate);
+        sc_ng_fate_of(&fate, &ngf);
+        cn.ev = sc_ng_ingress(&k->ng, in->link, in->seg, ts_ns, data, len, &fate, &cn.pkid);
+        cn2 = cn;
+        cn2.copy = 1;
         for (int i = 0; i < k->lab->ncaps; i++)
                 if (k->caps[i].spec.seg == in->seg)
                         sc_cap_add(&k->caps[i], ts_ns, data, caplen, len, fate.text);
@@ -594,18 +624,18 @@ static void on_frame(struct keeper *k, int in_port, uint64_t ts_ns, const uint8_
         release = now + fate.delay_ns;
         if (fate.reorder) {
                 /* Held at most 200 ms if nothing follows. */
-                enqueue(k, in_port, data, len, release + 200000000LL, true);
+                enqueue(k, in_port, data, len, release + 200000000LL, true, &cn);
                 return;
         }
         if (fate.delay_ns == 0 && k->nq == 0) {
-                inject(k, in_port, data, len);
+                inject(k, in_port, data, len, &cn);
                 if (fate.dup)
-                        inject(k, in_port, data, len);
+                        inject(k, in_port, data, len, &cn2);
                 return;
         }
-        enqueue(k, in_port, data, len, release, false);
+        enqueue(k, in_port, data, len, release, false, &cn);
         if (fate.dup)
-                enqueue(k, in_port, data, len, release, false);
+                enqueue(k, in_port, data, len, release, false, &cn2);
         release_held(k, in->seg, release);
 }
 
@@ -639,7 +669,8 @@ static void release_due(struct keeper *k)
 
                 memmove(&k->q[0], &k->q[1], (k->nq - 1) * sizeof(p));
                 k->nq--;
-                inject(k, p.in_port, p.data, p.len);
+                inject(k, p.in_port, p.data, p.len,
+                       &(struct copy_note){p.ev, p.pkid, p.copy, &p.fate});
                 free(p.data);
                 if (!p.held)
                         release_held(k, k->ports[p.in_port].seg, now);
@@ -801,6 +832,21 @@ static void handle_request(struct keeper *k, const uint8_t *msg, size_t len)
                         if (rep.rc < 0)
                                 snprintf(rep.error, sizeof(rep.error), "%s", sc_error());
                 }
+                if (rep.rc == 0 && k->lab->ncaps > 0) {
+                        /* The notes (SHB comments) come with the request, NUL-terminated. */
+                        char notes[SC_LAB_NOTES_MAX];
+                        size_t nl = len > sizeof(int) ? len - sizeof(int) : 0;
+
+                        if (nl >= sizeof(notes))
+                                nl = sizeof(notes) - 1;
+                        memcpy(notes, arg, nl);
+                        notes[nl] = '\0';
+                        rep.rc = sc_ng_write(&k->ng, k->lab, k->caps, notes);
+                        if (rep.rc < 0)
+                                snprintf(rep.error, sizeof(rep.error), "%s", sc_error());
+                        memset(k->ng.seg_on, 0, sizeof(k->ng.seg_on));
+                        sc_ng_free(&k->ng);
+                }
                 for (int i = 0; i < k->nports; i++) {
                         struct pcap_stat ps;
 
@@ -827,7 +873,7 @@ static void run(struct keeper *k)
         struct {
                 int relay, flow;
         } rsrc[SC_MAX_RELAYS * 17];
-        static uint8_t msg[sizeof(int) + sizeof(struct sc_keeper_rules) + 64];
+        static uint8_t msg[SC_KEEPER_MSG_MAX];
 
         for (;;) {
                 int n = 0, ncap = 0, nrel = 0, relay_base;
@@ -999,7 +1045,7 @@ int sc_keeper_start(struct sc_lab *lab)
 int sc_keeper_request(struct sc_lab *lab, int op, const void *arg, size_t arglen, void *reply,
                       size_t replylen)
 {
-        uint8_t msg[sizeof(int) + sizeof(struct sc_keeper_rules) + 64];
+        uint8_t msg[SC_KEEPER_MSG_MAX];
         struct pollfd pfd = {.fd = lab->ctl, .events = POLLIN};
         ssize_t n;
 

@@ -19,6 +19,69 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+/* The command that reruns this lab: SOCKCHECK_RERUN, or the process's own command line. */
+static void rerun_note(struct sc_lab *lab)
+{
+        const char *env = getenv("SOCKCHECK_RERUN");
+        const char *slash;
+        char cmd[1024];
+        ssize_t n;
+
+        if (env && *env) {
+                sc_lab_note(lab, "command", env);
+                return;
+        }
+        /*
+         * A suite's lab is named <suite>/<test>[/...]: the test binary with
+         * that filter reruns it (Criterion's worker has a command line of its own).
+         */
+        n = readlink("/proc/self/exe", cmd, sizeof(cmd) - 1);
+        if (n <= 0)
+                return;
+        cmd[n] = '\0';
+        slash = strchr(lab->name, '/');
+        if (slash) {
+                const char *end = strchr(slash + 1, '/');
+                int len = end ? (int)(end - lab->name) : (int)strlen(lab->name);
+
+                snprintf(cmd + n, sizeof(cmd) - (size_t)n, " --filter='%.*s'", len, lab->name);
+        }
+        sc_lab_note(lab, "command", cmd);
+}
+
+int sc_lab_note(struct sc_lab *lab, const char *key, const char *value)
+{
+        size_t used = strlen(lab->notes);
+        int n;
+
+        if (lab->captures_finished)
+                return sc_fail(EBUSY, "lab %s: its capture.pcapng is written already", lab->name);
+        n = snprintf(lab->notes + used, sizeof(lab->notes) - used, "%s: %s\n", key, value);
+        if (n < 0 || (size_t)n >= sizeof(lab->notes) - used) {
+                lab->notes[used] = '\0';
+                return sc_fail(ENOSPC, "lab %s: notes full", lab->name);
+        }
+        /* A note is one line: newlines inside would start a comment of their own. */
+        for (char *c = lab->notes + used; c < lab->notes + used + n - 1; c++)
+                if (*c == '\n' || *c == '\r')
+                        *c = ' ';
+        return 0;
+}
+
+void sc_lab_note_program(struct sc_lab *lab, int host, const char *name,
+                         const char *const *argv)
+{
+        char line[1024], key[128];
+        size_t used = 0;
+
+        for (int i = 0; argv[i] && used < sizeof(line) - 1; i++)
+                used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s", i ? " " : "",
+                                         argv[i][0] ? argv[i] : "''");
+        snprintf(key, sizeof(key), "program %s on %s", name ? name : "prog",
+                 host >= 0 && host < lab->nhosts ? lab->hosts[host].name : "?");
+        sc_lab_note(lab, key, line);
+}
+
 struct sc_lab *sc_lab_new(const char *name)
 {
         struct sc_lab *lab = calloc(1, sizeof(*lab));
@@ -32,6 +95,7 @@ struct sc_lab *sc_lab_new(const char *name)
         lab->mode = sc_mode();
         lab->seed = sc_seed();
         lab->ctl = lab->userns = lab->lockfd = -1;
+        rerun_note(lab);
         for (int h = 0; h < SC_MAX_HOSTS; h++)
                 lab->netns[h] = -1;
         return lab;
@@ -319,7 +383,8 @@ int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats)
                 return 0;
         }
         memset(&rep, 0, sizeof(rep));
-        rc = sc_keeper_request(lab, SC_OP_CAPTURE_FINISH, NULL, 0, &rep, sizeof(rep));
+        rc = sc_keeper_request(lab, SC_OP_CAPTURE_FINISH, lab->notes, strlen(lab->notes) + 1,
+                               &rep, sizeof(rep));
         if (rc < 0)
                 return rc;
         lab->captures_finished = true;

@@ -178,6 +178,17 @@ struct sc_capture_stats {
 int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats);
 
 /* Builds the lab (namespaces, links, switch).  Waits until all links are up. */
+/*
+ * A lab with captures also writes <lab dir>/capture.pcapng (harness/README.md,
+ * "pcapng and figures"): every captured link as an interface ("lan/alpha"),
+ * the hosts' names, each frame's fate as a comment.  Its section header
+ * names the scenario (the lab's name), the seed, the command that reruns it
+ * (SOCKCHECK_RERUN, else the test process's command line) and every program
+ * spawned; sc_lab_note adds a "key: value" line of its own (before
+ * sc_lab_capture_finish).
+ */
+int sc_lab_note(struct sc_lab *lab, const char *key, const char *value);
+
 int sc_lab_start(struct sc_lab *lab);
 
 /* Stops every process the lab still runs, tears everything down, frees. */

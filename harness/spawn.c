@@ -408,6 +408,7 @@ int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **
                 sc_proc_close_stdin(p);
         p->next = lab->procs;
         lab->procs = p;
+        sc_lab_note_program(lab, o->host, p->name, o->argv); /* for capture.pcapng */
         *out = p;
         return 0;
 fail:
