@@ -12,6 +12,7 @@
  * pipe), and their output is read only after they have ended.
  */
 #include "decode.h"
+#include "clauses.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -330,7 +331,7 @@ static void run_under_delay(const struct delay_case *c)
 /* ======================= time_server ======================= */
 
 /* A client that sends nothing is still sent the time, and then EOF. */
-Test(time_server_book, sends_time_unasked, .timeout = 20)
+Test(time_server_book, sends_time_unasked, SCT_CONTRACT("C-time_server-3 C-common-4"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("time_server"), NULL};
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -343,7 +344,7 @@ Test(time_server_book, sends_time_unasked, .timeout = 20)
 }
 
 /* The server's FIN is on the wire before the client's. */
-Test(time_server_book, closes_first, .timeout = 20)
+Test(time_server_book, closes_first, SCT_CONTRACT("C-time_server-4"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("time_server"), NULL};
         struct sc_capture_stats st[SC_MAX_CAPTURES];
@@ -380,7 +381,7 @@ Test(time_server_book, closes_first, .timeout = 20)
 }
 
 /* It keeps serving, and logs each connection with the client's port. */
-Test(time_server_book, logs_each_connection, .timeout = 25)
+Test(time_server_book, logs_each_connection, SCT_CONTRACT("C-time_server-2 C-time_server-4 C-common-1 C-common-2"), .timeout = 25)
 {
         enum { CLIENTS = 3 };
         const char *argv[] = {sct_prog("time_server"), NULL};
@@ -404,7 +405,7 @@ Test(time_server_book, logs_each_connection, .timeout = 25)
 }
 
 /* It binds the address its host name resolves to, not every address. */
-Test(time_server_book, binds_hostname_address, .timeout = 20)
+Test(time_server_book, binds_hostname_address, SCT_CONTRACT("C-time_server-1"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("time_server"), NULL};
         const char *local[] = {sct_peer(), "tcp-client", "127.0.0.1", "9999", NULL};
@@ -426,7 +427,7 @@ Test(time_server_book, binds_hostname_address, .timeout = 20)
         sct_wire_check(lab, 0, "time_server/binds-hostname", NULL);
 }
 
-Test(time_server_book, under_delay, .timeout = 20)
+Test(time_server_book, under_delay, SCT_CONTRACT("C-time_server-2 C-time_server-3"), .timeout = 20)
 {
         const struct delay_case c = {.server_id = "time_server",
                                      .client_id = "time_client",
@@ -444,7 +445,7 @@ Test(time_server_book, under_delay, .timeout = 20)
  * are several: a server that dies of ECONNRESET (Python's does) then fails
  * every time, not now and then.
  */
-Test(time_server_robust, survives_client_resets, .timeout = 20)
+Test(time_server_robust, survives_client_resets, SCT_CONTRACT("R-2"), .timeout = 20)
 {
         enum { RESETS = 30 };
         const char *argv[] = {sct_prog("time_server"), NULL};
@@ -473,7 +474,7 @@ Test(time_server_robust, survives_client_resets, .timeout = 20)
 
 /* ======================= time_client ======================= */
 
-Test(time_client_book, prints_time, .timeout = 20)
+Test(time_client_book, prints_time, SCT_CONTRACT("C-time_client-1"), .timeout = 20)
 {
         const char *srv_argv[] = {sct_ref("time_server"), NULL};
         const char *cli_argv[] = {sct_prog("time_client"), NULL};
@@ -496,7 +497,7 @@ Test(time_client_book, prints_time, .timeout = 20)
  * Whatever the server sends in one segment is printed as it came, \r\n kept,
  * but only what one recv(1024) returns.
  */
-Test(time_client_book, prints_what_it_received, .timeout = 30)
+Test(time_client_book, prints_what_it_received, SCT_CONTRACT("C-time_client-1"), .timeout = 30)
 {
         static char long_reply[2001], long_out[64 + 1024];
         const struct {
@@ -534,7 +535,7 @@ Test(time_client_book, prints_what_it_received, .timeout = 30)
         }
 }
 
-Test(time_client_book, refused, .timeout = 20)
+Test(time_client_book, refused, SCT_CONTRACT("C-time_client-2 C-common-8"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("time_client"), NULL};
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -543,7 +544,7 @@ Test(time_client_book, refused, .timeout = 20)
         sct_wire_check(lab, 0, "time_client/refused", NULL);
 }
 
-Test(time_client_book, under_delay, .timeout = 20)
+Test(time_client_book, under_delay, SCT_CONTRACT("C-time_client-1"), .timeout = 20)
 {
         const struct delay_case c = {.server_id = "time_server",
                                      .client_id = "time_client",
@@ -556,7 +557,7 @@ Test(time_client_book, under_delay, .timeout = 20)
 /* ======================= echo_server ======================= */
 
 /* Each size comes back whole, in order; the server then exits 0 by itself. */
-Test(echo_server_book, echoes_every_byte, .timeout = 30)
+Test(echo_server_book, echoes_every_byte, SCT_CONTRACT("C-echo_server-2 C-echo_server-3 C-echo_server-4"), .timeout = 30)
 {
         static const long sizes[] = {0, 1, 12, 1024, 1025, 65536, 1048576};
         const char *prog = sct_prog("echo_server");
@@ -602,7 +603,7 @@ Test(echo_server_book, echoes_every_byte, .timeout = 30)
 }
 
 /* One client only: once it has closed the server is gone, and port 12345 refuses. */
-Test(echo_server_book, serves_one_client, .timeout = 20)
+Test(echo_server_book, serves_one_client, SCT_CONTRACT("C-echo_server-4"), .timeout = 20)
 {
         const char *srv_argv[] = {sct_prog("echo_server"), NULL};
         const char *cli_argv[] = {sct_ref("echo_client"), NULL};
@@ -628,7 +629,7 @@ Test(echo_server_book, serves_one_client, .timeout = 20)
  * It binds 0.0.0.0: a client on its own host reaching it at 127.0.0.1 is
  * served, though the host's name is 10.0.1.2 (under_delay reaches it there).
  */
-Test(echo_server_book, binds_all_addresses, .timeout = 20)
+Test(echo_server_book, binds_all_addresses, SCT_CONTRACT("C-echo_server-1"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("echo_server"), NULL};
         const char *cli_argv[] = {sct_peer(),     "tcp-client", "127.0.0.1", "12345",
@@ -648,7 +649,7 @@ Test(echo_server_book, binds_all_addresses, .timeout = 20)
                   sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
 }
 
-Test(echo_server_book, under_delay, .timeout = 20)
+Test(echo_server_book, under_delay, SCT_CONTRACT("C-echo_server-2 C-echo_server-3"), .timeout = 20)
 {
         const struct delay_case c = {.server_id = "echo_server",
                                      .client_id = "echo_client",
@@ -663,7 +664,7 @@ Test(echo_server_book, under_delay, .timeout = 20)
 
 /* ======================= echo_client ======================= */
 
-Test(echo_client_book, hello_world, .timeout = 20)
+Test(echo_client_book, hello_world, SCT_CONTRACT("C-echo_client-1 C-echo_client-2"), .timeout = 20)
 {
         const char *srv_argv[] = {sct_ref("echo_server"), NULL};
         const char *cli_argv[] = {sct_prog("echo_client"), NULL};
@@ -681,7 +682,7 @@ Test(echo_client_book, hello_world, .timeout = 20)
  * It sends exactly "Hello, world", and prints the repr() of whatever one
  * recv(1024) returns, whatever the server answers.
  */
-Test(echo_client_book, prints_repr_of_reply, .timeout = 30)
+Test(echo_client_book, prints_repr_of_reply, SCT_CONTRACT("C-echo_client-1 C-echo_client-2 C-common-3"), .timeout = 30)
 {
         static char long_reply[2001], long_out[64 + 1024];
         const struct {
@@ -727,7 +728,7 @@ Test(echo_client_book, prints_repr_of_reply, .timeout = 30)
         }
 }
 
-Test(echo_client_book, refused, .timeout = 20)
+Test(echo_client_book, refused, SCT_CONTRACT("C-echo_client-3 C-common-8"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("echo_client"), NULL};
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -736,7 +737,7 @@ Test(echo_client_book, refused, .timeout = 20)
         sct_wire_check(lab, 0, "echo_client/refused", NULL);
 }
 
-Test(echo_client_book, under_delay, .timeout = 20)
+Test(echo_client_book, under_delay, SCT_CONTRACT("C-echo_client-1 C-echo_client-2"), .timeout = 20)
 {
         const struct delay_case c = {.server_id = "echo_server",
                                      .client_id = "echo_client",

@@ -14,6 +14,7 @@
  * matched by pattern.
  */
 #include "decode.h"
+#include "clauses.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -248,7 +249,7 @@ static struct sc_proc *tcp_client_served(struct sc_lab *lab, const char *name, c
         return p;
 }
 
-Test(tsTserv_book, replies_one_per_chunk, .timeout = 20)
+Test(tsTserv_book, replies_one_per_chunk, SCT_CONTRACT("C-tsTserv-3 C-common-4"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         const char *extra[NELEMS(tcp_chunks) + 1];
@@ -295,7 +296,7 @@ Test(tsTserv_book, replies_one_per_chunk, .timeout = 20)
         sct_io_free(io, n);
 }
 
-Test(tsTserv_book, log_names_each_client, .timeout = 20)
+Test(tsTserv_book, log_names_each_client, SCT_CONTRACT("C-tsTserv-2 C-common-1 C-common-2"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *srv = start_tsTserv(lab), *a, *b;
@@ -368,7 +369,7 @@ static void expect_client_closes_first(const char *pcap, unsigned cport, const s
                   (e.client_rst >= 0 ? e.client_rst : e.server_rst) + 1, sct_evidence(lab));
 }
 
-Test(tsTserv_book, closes_after_the_client, .timeout = 20)
+Test(tsTserv_book, closes_after_the_client, SCT_CONTRACT("C-tsTserv-4"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab("tcp port " CHUN_PORT_S);
         const char *extra[] = {"--expect-eof", "hi", "there", NULL};
@@ -399,7 +400,7 @@ Test(tsTserv_book, closes_after_the_client, .timeout = 20)
         sct_wire_check(lab, 0, "tsTserv/closes-after-the-client", NULL);
 }
 
-Test(tsTserv_book, queues_a_second_client, .timeout = 30)
+Test(tsTserv_book, queues_a_second_client, SCT_CONTRACT("C-tsTserv-5"), .timeout = 30)
 {
         struct sc_lab *lab = chun_lab(NULL);
         const char *first_argv[] = {sct_ref("tsTclnt"), NULL};
@@ -473,7 +474,7 @@ Test(tsTserv_book, queues_a_second_client, .timeout = 30)
         sct_io_free(io, n);
 }
 
-Test(tsTserv_book, serves_clients_in_turn, .timeout = 20)
+Test(tsTserv_book, serves_clients_in_turn, SCT_CONTRACT("C-tsTserv-4"), .timeout = 20)
 {
         static const char *const msgs[] = {"first client", "second client", "third client",
                                            "fourth client"};
@@ -539,17 +540,17 @@ static void survives(size_t row)
                   bad_clients[row].name, sc_proc_end(srv), sct_evidence(lab));
 }
 
-Test(tsTserv_robust, survives_a_reset_mid_dialog, .timeout = 20)
+Test(tsTserv_robust, survives_a_reset_mid_dialog, SCT_CONTRACT("R-2"), .timeout = 20)
 {
         survives(0);
 }
 
-Test(tsTserv_robust, survives_a_client_that_sends_nothing, .timeout = 20)
+Test(tsTserv_robust, survives_a_client_that_sends_nothing, SCT_CONTRACT("R-2"), .timeout = 20)
 {
         survives(1);
 }
 
-Test(tsTserv_robust, survives_a_reset_before_any_data, .timeout = 20)
+Test(tsTserv_robust, survives_a_reset_before_any_data, SCT_CONTRACT("R-2"), .timeout = 20)
 {
         survives(2);
 }
@@ -598,12 +599,12 @@ static void prompt_stream(const struct client_kind *k)
         }
 }
 
-Test(tsTclnt_book, prompt_stream, .timeout = 20)
+Test(tsTclnt_book, prompt_stream, SCT_CONTRACT("C-tsTclnt-1 C-tsTclnt-3"), .timeout = 20)
 {
         prompt_stream(&TCLNT);
 }
 
-Test(tsUclnt_book, prompt_stream, .timeout = 20)
+Test(tsUclnt_book, prompt_stream, SCT_CONTRACT("C-tsUclnt-1 C-tsUclnt-3"), .timeout = 20)
 {
         prompt_stream(&UCLNT);
 }
@@ -697,12 +698,12 @@ static void dialogs_against_reference(const struct client_kind *k)
         }
 }
 
-Test(tsTclnt_book, dialogs, .timeout = 30)
+Test(tsTclnt_book, dialogs, SCT_CONTRACT("C-tsTclnt-3"), .timeout = 30)
 {
         dialogs_against_reference(&TCLNT);
 }
 
-Test(tsUclnt_book, dialogs, .timeout = 30)
+Test(tsUclnt_book, dialogs, SCT_CONTRACT("C-tsUclnt-3"), .timeout = 30)
 {
         dialogs_against_reference(&UCLNT);
 }
@@ -773,17 +774,17 @@ static void sends_line_without_newline(const struct client_kind *k)
         }
 }
 
-Test(tsTclnt_book, sends_the_line_without_newline, .timeout = 20)
+Test(tsTclnt_book, sends_the_line_without_newline, SCT_CONTRACT("C-tsTclnt-2"), .timeout = 20)
 {
         sends_line_without_newline(&TCLNT);
 }
 
-Test(tsUclnt_book, sends_the_line_without_newline, .timeout = 20)
+Test(tsUclnt_book, sends_the_line_without_newline, SCT_CONTRACT("C-tsUclnt-2"), .timeout = 20)
 {
         sends_line_without_newline(&UCLNT);
 }
 
-Test(tsTclnt_book, empty_line_sends_nothing, .timeout = 20)
+Test(tsTclnt_book, empty_line_sends_nothing, SCT_CONTRACT("C-tsTclnt-1"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *peer = start_peer_server(lab, &TCLNT, NULL), *cli;
@@ -804,7 +805,7 @@ Test(tsTclnt_book, empty_line_sends_nothing, .timeout = 20)
         sct_wire_check(lab, 0, "tsTclnt/empty-line-sends-nothing", NULL);
 }
 
-Test(tsUclnt_book, empty_line_sends_nothing, .timeout = 20)
+Test(tsUclnt_book, empty_line_sends_nothing, SCT_CONTRACT("C-tsUclnt-1"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *peer = start_peer_server(lab, &UCLNT, NULL), *cli;
@@ -849,7 +850,7 @@ static unsigned first_client_port(const char *pcap, const struct sc_lab *lab)
         return port;
 }
 
-Test(tsTclnt_book, closes_first_on_empty_line, .timeout = 20)
+Test(tsTclnt_book, closes_first_on_empty_line, SCT_CONTRACT("C-tsTclnt-1"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab("tcp port " CHUN_PORT_S);
         const char *extra[] = {"--reply", "[Sat Nov 21 17:47:41 2026] hi", NULL};
@@ -866,7 +867,7 @@ Test(tsTclnt_book, closes_first_on_empty_line, .timeout = 20)
         sct_wire_check(lab, 0, "tsTclnt/closes-first-on-empty-line", NULL);
 }
 
-Test(tsTclnt_book, exits_when_the_server_closes, .timeout = 20)
+Test(tsTclnt_book, exits_when_the_server_closes, SCT_CONTRACT("C-tsTclnt-4"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         const char *extra[] = {"--reply", "X", "--close", "first", NULL};
@@ -885,7 +886,7 @@ Test(tsTclnt_book, exits_when_the_server_closes, .timeout = 20)
         sct_wire_check(lab, 0, "tsTclnt/exits-when-the-server-closes", NULL);
 }
 
-Test(tsTclnt_book, refused_connection, .timeout = 20)
+Test(tsTclnt_book, refused_connection, SCT_CONTRACT("C-tsTclnt-5 C-common-8"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *cli = run_client(lab, &TCLNT, "client", "hi\n\n");
@@ -900,7 +901,7 @@ Test(tsTclnt_book, refused_connection, .timeout = 20)
         sct_wire_check(lab, 0, "tsTclnt/refused-connection", NULL);
 }
 
-Test(tsUclnt_book, follows_the_last_answerer, .timeout = 20)
+Test(tsUclnt_book, follows_the_last_answerer, SCT_CONTRACT("C-tsUclnt-4"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         const char *extra[] = {"--from-port", OTHER_PORT_S, NULL};
@@ -939,7 +940,7 @@ Test(tsUclnt_book, follows_the_last_answerer, .timeout = 20)
         sct_wire_check(lab, 0, "tsUclnt/follows-the-last-answerer", (const uint16_t[]){OTHER_PORT, 0});
 }
 
-Test(tsUclnt_book, waits_without_server, .timeout = 20)
+Test(tsUclnt_book, waits_without_server, SCT_CONTRACT("C-tsUclnt-5"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *cli = run_client(lab, &UCLNT, "client", "hi\n\n");
@@ -1029,7 +1030,7 @@ static void expect_udp_replies(struct sc_proc *p, const struct chunk *c, size_t 
         sct_io_free(io, n);
 }
 
-Test(tsUserv_book, replies_to_each_datagram, .timeout = 20)
+Test(tsUserv_book, replies_to_each_datagram, SCT_CONTRACT("C-tsUserv-2 C-common-4"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *cli;
@@ -1040,7 +1041,7 @@ Test(tsUserv_book, replies_to_each_datagram, .timeout = 20)
         sct_wire_check(lab, 0, "tsUserv/replies-to-each-datagram", NULL);
 }
 
-Test(tsUserv_book, cuts_datagrams_at_1024_bytes, .timeout = 20)
+Test(tsUserv_book, cuts_datagrams_at_1024_bytes, SCT_CONTRACT("C-tsUserv-2"), .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *cli;
@@ -1051,7 +1052,7 @@ Test(tsUserv_book, cuts_datagrams_at_1024_bytes, .timeout = 20)
         sct_wire_check(lab, 0, "tsUserv/cuts-datagrams-at-1024-bytes", NULL);
 }
 
-Test(tsUserv_book, answers_each_sender, .timeout = 20)
+Test(tsUserv_book, answers_each_sender, SCT_CONTRACT("C-tsUserv-4"), .timeout = 20)
 {
         static const char *const who[] = {"A", "B", "C"};
         struct sc_lab *lab = chun_lab(NULL);
@@ -1116,7 +1117,7 @@ static int udp_senders(const char *pcap, unsigned *ports, int max)
         return n;
 }
 
-Test(tsUserv_book, log_names_each_sender, .timeout = 20)
+Test(tsUserv_book, log_names_each_sender, SCT_CONTRACT("C-tsUserv-1 C-tsUserv-3 C-common-1"), .timeout = 20)
 {
         static const struct chunk two[] = {
             {"one", "one", "one", 0, 3, 3},
@@ -1169,7 +1170,7 @@ static const char *ip_tool(void)
  * book's server dies there without logging the sender; a careful one
  * survives (and may log it); one that logs first dies with the line printed.
  */
-Test(tsUserv_book, reports_only_after_sending, .timeout = 30)
+Test(tsUserv_book, reports_only_after_sending, SCT_CONTRACT("C-tsUserv-3"), .timeout = 30)
 {
         const char *ip, *out;
         struct sc_lab *lab;
@@ -1235,7 +1236,7 @@ Test(tsUserv_book, reports_only_after_sending, .timeout = 30)
                   sct_show(out, strlen(out)), sct_evidence(lab));
 }
 
-Test(tsUserv_robust, keeps_serving_after_odd_datagrams, .timeout = 30)
+Test(tsUserv_robust, keeps_serving_after_odd_datagrams, SCT_CONTRACT("R-1"), .timeout = 30)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *srv = start_tsUserv(lab);
@@ -1302,12 +1303,12 @@ static void tcp_under_delay(bool server_under_test)
                        NULL);
 }
 
-Test(tsTserv_book, under_delay, .timeout = 20)
+Test(tsTserv_book, under_delay, SCT_CONTRACT("C-tsTserv-1 C-tsTserv-2"), .timeout = 20)
 {
         tcp_under_delay(true);
 }
 
-Test(tsTclnt_book, under_delay, .timeout = 20)
+Test(tsTclnt_book, under_delay, SCT_CONTRACT("C-tsTclnt-1 C-tsTclnt-3"), .timeout = 20)
 {
         tcp_under_delay(false);
 }

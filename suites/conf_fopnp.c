@@ -11,6 +11,7 @@
  * tolerance of max(5 ms, 5 %) per interval, printed in every verdict.
  */
 #include "decode.h"
+#include "clauses.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -101,7 +102,7 @@ static const struct {
         {"escapes", "tab\\there\\r\\n", "tab\there\r\n", 10},
 };
 
-Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
+Test(udp_local_book, server_replies_with_the_length, SCT_CONTRACT("C-udp_local-2 C-udp_local-3 C-udp_local-4 C-common-1 C-common-2 C-common-3"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -139,7 +140,7 @@ Test(udp_local_book, server_replies_with_the_length, .timeout = 20)
         sct_wire_check(lab, 0, "udp_local/server-replies", NULL);
 }
 
-Test(udp_local_book, port_option, .timeout = 20)
+Test(udp_local_book, port_option, SCT_CONTRACT("C-udp_local-2 C-udp_local-5 C-udp_local-7"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -161,7 +162,7 @@ Test(udp_local_book, port_option, .timeout = 20)
         sct_wire_check(lab, 0, "udp_local/port-option", (const uint16_t[]){2061, 0});
 }
 
-Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
+Test(udp_local_book, server_listens_on_loopback_only, SCT_CONTRACT("C-udp_local-1"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab;
@@ -194,7 +195,7 @@ Test(udp_local_book, server_listens_on_loopback_only, .timeout = 20)
         sct_wire_check(lab, 0, "udp_local/server-loopback-only", NULL);
 }
 
-Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
+Test(udp_local_book, client_sends_the_time_and_prints_the_reply, SCT_CONTRACT("C-udp_local-5 C-udp_local-6 C-udp_local-7 C-common-4"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -226,7 +227,7 @@ Test(udp_local_book, client_sends_the_time_and_prints_the_reply, .timeout = 20)
         sct_wire_check(lab, 0, "udp_local/client-exchange", NULL);
 }
 
-Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
+Test(udp_local_book, client_accepts_a_reply_from_anyone, SCT_CONTRACT("C-udp_local-7"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -245,7 +246,7 @@ Test(udp_local_book, client_accepts_a_reply_from_anyone, .timeout = 20)
         sct_wire_check(lab, 0, "udp_local/client-promiscuous", (const uint16_t[]){1061, 0});
 }
 
-Test(udp_local_book, client_without_server_waits, .timeout = 20)
+Test(udp_local_book, client_without_server_waits, SCT_CONTRACT("C-udp_local-8"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -289,7 +290,7 @@ static void survives(const char *const *srv_argv, const char *odd, int tries)
 
 static const char *const odd_datagrams[] = {"\\xff\\xfeabc", "@65507:x"};
 
-Test(udp_local_robust, server_survives_odd_datagrams, .timeout = 20)
+Test(udp_local_robust, server_survives_odd_datagrams, SCT_CONTRACT("R-1"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         const char *srv_argv[] = {prog, "server", NULL};
@@ -302,7 +303,7 @@ Test(udp_local_robust, server_survives_odd_datagrams, .timeout = 20)
 
 /* ---- udp_remote: server ---------------------------------------------- */
 
-Test(udp_remote_book, server_listening_line, .timeout = 20)
+Test(udp_remote_book, server_listening_line, SCT_CONTRACT("C-udp_remote-1 C-common-6 C-common-7"), .timeout = 20)
 {
         static const struct {
                 const char *host, *line;
@@ -327,7 +328,7 @@ Test(udp_remote_book, server_listening_line, .timeout = 20)
  * The fair coin.  Datagram i has 10+i bytes, so each reply ("Your data was
  * N bytes long") names the datagram it answers, whatever the timing.
  */
-Test(udp_remote_book, server_drops_half_and_answers_the_rest, .timeout = 30)
+Test(udp_remote_book, server_drops_half_and_answers_the_rest, SCT_CONTRACT("C-udp_remote-2 C-udp_remote-3 C-udp_remote-4"), .timeout = 30)
 {
         enum { N = 100 };
         const double alpha = 1e-6;
@@ -398,7 +399,7 @@ Test(udp_remote_book, server_drops_half_and_answers_the_rest, .timeout = 30)
                   drops, N, lo, hi, alpha, sct_evidence(lab));
 }
 
-Test(udp_remote_robust, server_survives_odd_datagrams, .timeout = 20)
+Test(udp_remote_robust, server_survives_odd_datagrams, SCT_CONTRACT("R-1"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_remote");
         const char *srv_argv[] = {prog, "server", "", NULL};
@@ -453,7 +454,7 @@ static void expect_waits(struct sc_proc *cli, int n, const char *tail, struct sc
         sct_expect_stdout(cli, want, lab);
 }
 
-Test(udp_remote_book, client_sends_the_book_payload, .timeout = 20)
+Test(udp_remote_book, client_sends_the_book_payload, SCT_CONTRACT("C-udp_remote-6 C-udp_remote-7 C-udp_remote-8"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
@@ -473,7 +474,7 @@ Test(udp_remote_book, client_sends_the_book_payload, .timeout = 20)
         sct_wire_check(lab, 0, "udp_remote/client-answered", NULL);
 }
 
-Test(udp_remote_book, client_backs_off_and_gives_up, .timeout = 20)
+Test(udp_remote_book, client_backs_off_and_gives_up, SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9 C-udp_remote-10"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         const char *peer_argv[] = {sct_peer(), "udp", "1060", "--silent", NULL};
@@ -500,7 +501,7 @@ Test(udp_remote_book, client_backs_off_and_gives_up, .timeout = 20)
         sct_wire_check(lab, 0, "udp_remote/client-silent-peer", NULL);
 }
 
-Test(udp_remote_book, client_retries_until_a_datagram_gets_through, .timeout = 30)
+Test(udp_remote_book, client_retries_until_a_datagram_gets_through, SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9"), .timeout = 30)
 {
         for (unsigned k = 1; k <= 4; k++) {
                 char suffix[16];
@@ -534,7 +535,7 @@ Test(udp_remote_book, client_retries_until_a_datagram_gets_through, .timeout = 3
         }
 }
 
-Test(udp_remote_book, client_accepts_a_late_reply, .timeout = 20)
+Test(udp_remote_book, client_accepts_a_late_reply, SCT_CONTRACT("C-udp_remote-11"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         /* Replies take 150 ms: the first one lands after the first 0.1 s timeout. */
@@ -550,7 +551,7 @@ Test(udp_remote_book, client_accepts_a_late_reply, .timeout = 20)
         sct_wire_check(lab, 0, "udp_remote/client-late-reply", NULL);
 }
 
-Test(udp_remote_book, client_ignores_replies_from_other_ports, .timeout = 20)
+Test(udp_remote_book, client_ignores_replies_from_other_ports, SCT_CONTRACT("C-udp_remote-12"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         /* "Spoofed reply" from port 1061 first, the real reply 30 ms later. */
@@ -563,7 +564,7 @@ Test(udp_remote_book, client_ignores_replies_from_other_ports, .timeout = 20)
         sct_wire_check(lab, 0, "udp_remote/client-spoofed-reply", (const uint16_t[]){1061, 0});
 }
 
-Test(udp_remote_book, client_refused_fails_at_once, .timeout = 20)
+Test(udp_remote_book, client_refused_fails_at_once, SCT_CONTRACT("C-udp_remote-13 C-common-8"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         struct sc_proc *peer, *cli = client_on_pair(lab, NULL, &peer);
@@ -589,7 +590,7 @@ Test(udp_remote_book, client_refused_fails_at_once, .timeout = 20)
                      n, sct_evidence(lab));
 }
 
-Test(udp_remote_book, client_port_option, .timeout = 20)
+Test(udp_remote_book, client_port_option, SCT_CONTRACT("C-udp_remote-14 C-udp_remote-6"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_loopback("h1");
         const char *peer_argv[] = {sct_peer(), "udp", "2062", NULL};
@@ -608,7 +609,7 @@ Test(udp_remote_book, client_port_option, .timeout = 20)
 
 /* ---- big_sender ------------------------------------------------------ */
 
-Test(big_sender_book, fits_on_loopback_as_one_df_packet, .timeout = 20)
+Test(big_sender_book, fits_on_loopback_as_one_df_packet, SCT_CONTRACT("C-big_sender-1 C-big_sender-2"), .timeout = 20)
 {
         const char *prog = sct_prog("big_sender");
         struct sc_lab *lab;
@@ -649,7 +650,7 @@ Test(big_sender_book, fits_on_loopback_as_one_df_packet, .timeout = 20)
         sct_wire_check(lab, 0, "big_sender/loopback", NULL);
 }
 
-Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, .timeout = 20)
+Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, SCT_CONTRACT("C-big_sender-1 C-big_sender-3"), .timeout = 20)
 {
         static const int mtus[] = {1500, 1280, 9000};
         const char *prog = sct_prog("big_sender");
@@ -720,7 +721,7 @@ static void wire_both(struct sc_lab *lab, const char *who, const char *name)
         sct_wire_check(lab, 1, ref, NULL);
 }
 
-Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout = 30)
+Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-2 C-udp_broadcast-3"), .timeout = 30)
 {
         const char *prog = sct_prog("udp_broadcast");
 
@@ -757,7 +758,7 @@ Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, .timeout =
         }
 }
 
-Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, .timeout = 20)
+Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-3"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_broadcast");
         struct sc_lab *lab = broadcast_lab();
@@ -772,7 +773,7 @@ Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, .timeout = 
         wire_both(lab, "server", "unicast-bound");
 }
 
-Test(udp_broadcast_book, client_sends_one_broadcast_datagram, .timeout = 30)
+Test(udp_broadcast_book, client_sends_one_broadcast_datagram, SCT_CONTRACT("C-udp_broadcast-4 C-common-6"), .timeout = 30)
 {
         static const char *const targets[] = {"10.0.1.255", "<broadcast>"};
         static const char *const names[] = {"subnet", "limited"};
@@ -844,14 +845,14 @@ static void usage_errors(const char *id, const char *const bad[][4], size_t nbad
                   sct_evidence(lab));
 }
 
-Test(udp_local_book, usage_errors, .timeout = 20)
+Test(udp_local_book, usage_errors, SCT_CONTRACT("C-common-9"), .timeout = 20)
 {
         static const char *const bad[][4] = {{NULL}, {"bogus"}, {"server", "-p", "x"}};
 
         usage_errors("udp_local", bad, 3);
 }
 
-Test(udp_remote_book, usage_errors, .timeout = 20)
+Test(udp_remote_book, usage_errors, SCT_CONTRACT("C-common-9"), .timeout = 20)
 {
         static const char *const bad[][4] = {{"client"}, {"nope", "127.0.0.1"},
                                              {"client", "127.0.0.1", "-p"}};
@@ -859,14 +860,14 @@ Test(udp_remote_book, usage_errors, .timeout = 20)
         usage_errors("udp_remote", bad, 3);
 }
 
-Test(big_sender_book, usage_errors, .timeout = 20)
+Test(big_sender_book, usage_errors, SCT_CONTRACT("C-common-9"), .timeout = 20)
 {
         static const char *const bad[][4] = {{NULL}, {"127.0.0.1", "-p", "x"}};
 
         usage_errors("big_sender", bad, 2);
 }
 
-Test(udp_broadcast_book, usage_errors, .timeout = 20)
+Test(udp_broadcast_book, usage_errors, SCT_CONTRACT("C-common-9"), .timeout = 20)
 {
         static const char *const bad[][4] = {{"client"}, {"x", "127.0.0.1"}};
 
