@@ -1538,6 +1538,30 @@ static void timeline_header(struct sb *b, const struct sc_pcap *cap)
         sb_printf(b, "# %zu packet%s, link type %s (%d), %s timestamps, snaplen %u\n", cap->count,
                   cap->count == 1 ? "" : "s", linktype_name(cap->linktype), cap->linktype,
                   cap->nsec ? "nanosecond" : "microsecond", cap->snaplen);
+        if (!cap->pcapng)
+                return;
+        /* pcapng: the section's comments, then the interfaces the lines name. */
+        for (const char *c = cap->comments; c && *c;) {
+                const char *nl = strchr(c, '\n');
+                int n = nl ? (int)(nl - c) : (int)strlen(c);
+
+                sb_printf(b, "# %.*s\n", n, c);
+                c += n + (nl ? 1 : 0);
+        }
+        for (size_t i = 0; i < cap->nifs; i++)
+                sb_printf(b, "# interface %zu: %s%s%s\n", i, cap->ifs[i].name[0] ? cap->ifs[i].name : "?",
+                          cap->ifs[i].description[0] ? ": " : "", cap->ifs[i].description);
+}
+
+/* pcapng: "lan/alpha out " before a packet (direction as the link's host sees it). */
+static void sb_iface(struct sb *b, const struct sc_pcap *cap, const struct sc_packet *p)
+{
+        static const char *const dir[4] = {"   ", "in ", "out", "   "};
+
+        if (!cap->pcapng || p->ifindex >= cap->nifs)
+                return;
+        sb_printf(b, "%-12s %s ", cap->ifs[p->ifindex].name[0] ? cap->ifs[p->ifindex].name : "?",
+                  dir[p->epb_flags & 3]);
 }
 
 static void fates_footer(struct sb *b, const struct fate *fates, size_t from, size_t to)
@@ -1563,9 +1587,12 @@ static int timeline_text(struct sb *b, const struct sc_pcap *cap, const struct f
                 sb_printf(b, "%3zu ", i + 1);
                 sb_reltime(b, p->ts_ns, cap->pkts[0].ts_ns);
                 sb_puts(b, " ");
+                sb_iface(b, cap, p);
                 fmt_packet(b, &f, p);
                 for (; k < nfates && fates[k].frame == i + 1; k++)
                         sb_printf(b, "  <-- %s", fates[k].text);
+                if (p->comment)
+                        sb_printf(b, "  <-- %s", p->comment);
                 sb_puts(b, "\n");
         }
         fates_footer(b, fates, 0, nzero);

@@ -98,6 +98,29 @@ struct sc_packet {
         uint32_t payload_len;    /* bytes of it the headers claim */
         bool truncated;          /* the capture cut a header or the payload short */
         char problem[96];        /* what is wrong with the frame, "" if nothing */
+
+        /* pcapng only (zero in classic pcap) */
+        unsigned ifindex;        /* its interface, an index into sc_pcap.ifs */
+        uint32_t epb_flags;      /* direction in bits 0-1: 1 inbound, 2 outbound */
+        bool has_packet_id;
+        uint64_t packet_id;      /* epb_packetid: equal for copies of one packet */
+        char *comment;           /* its opt_comment(s), joined by "; ", malloc'd; NULL if none */
+};
+
+/* A pcapng interface (IDB). */
+struct sc_pcap_iface {
+        int linktype; /* enum sc_linktype, -1 if we do not decode it */
+        uint32_t snaplen;
+        char name[64];         /* if_name, "" if none */
+        char description[160]; /* if_description */
+        uint8_t tsresol;       /* if_tsresol (6 when absent: microseconds) */
+        int64_t tsoffset;      /* if_tsoffset, seconds */
+};
+
+/* A pcapng name-resolution record (IPv4 only). */
+struct sc_pcap_name {
+        uint32_t addr; /* network order */
+        char name[64];
 };
 
 /* A whole capture file; sc_pcap_free releases it and every frame. */
@@ -109,15 +132,26 @@ struct sc_pcap {
         size_t count;
         struct sc_packet *pkts;
         char problem[160]; /* why reading stopped before the end, "" if it did not */
+        /* pcapng: interfaces, section comments ("\n"-joined, NULL if none), names */
+        bool pcapng;
+        size_t nifs;
+        struct sc_pcap_iface *ifs;
+        char *comments;
+        size_t nnames;
+        struct sc_pcap_name *names;
         uint8_t *data;     /* the file's bytes; frames point into them */
         size_t data_len;
 };
 
 /*
- * Parses a pcap file held in memory (the bytes are copied).  Returns 0 when
- * the file header is good, even if a record is bad: reading then stops and
- * cap->problem says why, with the readable packets kept.  -EINVAL for a
- * header that is not classic pcap 2.x of a link type we decode, -ENOMEM.
+ * Parses a pcap or pcapng file held in memory (the bytes are copied).
+ * Returns 0 when the file header is good, even if a record is bad: reading
+ * then stops and cap->problem says why, with the readable packets kept.
+ * -EINVAL for a header that is neither classic pcap 2.x of a link type we
+ * decode nor a pcapng section header, -ENOMEM.  In pcapng, cap->linktype
+ * is the first interface's; each packet is decoded with its own
+ * interface's, and packets of interfaces we do not decode keep only their
+ * times and lengths, with a problem saying so.
  */
 int sc_pcap_parse(const uint8_t *buf, size_t len, struct sc_pcap **out, char *err, size_t errlen);
 /* The same for a file on disk; -errno if it cannot be read. */
