@@ -15,7 +15,8 @@
 target_sources(sockcheck_harness PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/decode.c
   ${CMAKE_CURRENT_LIST_DIR}/pcapfile.c
-  ${CMAKE_CURRENT_LIST_DIR}/framegen.c)
+  ${CMAKE_CURRENT_LIST_DIR}/framegen.c
+  ${CMAKE_CURRENT_LIST_DIR}/figure.c)
 target_include_directories(sockcheck_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 
 add_executable(sc-decode ${CMAKE_CURRENT_LIST_DIR}/sc-decode.c)
@@ -51,3 +52,9 @@ if(SOCKCHECK_FUZZ)
     message(WARNING "SOCKCHECK_FUZZ needs clang (-DCMAKE_C_COMPILER=clang): fuzz_decode not built")
   endif()
 endif()
+
+# The lecture scenarios and their gallery (scripts/lecture runs it); the
+# figures (figure.c) are part of the library, drawn from a capture alone.
+target_link_libraries(sockcheck_harness PUBLIC m)
+add_executable(sc-lecture ${CMAKE_CURRENT_LIST_DIR}/sc-lecture.c)
+target_link_libraries(sc-lecture PRIVATE sockcheck_harness)
