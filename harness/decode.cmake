@@ -36,7 +36,7 @@ if(SOCKCHECK_FUZZ)
     target_link_options(fuzz_decode PRIVATE ${_sc_fuzz_flags})
 
     add_executable(fuzz_decode_seeds ${CMAKE_CURRENT_LIST_DIR}/fuzz_decode.c
-      ${CMAKE_CURRENT_LIST_DIR}/framegen.c)
+      ${CMAKE_CURRENT_LIST_DIR}/framegen.c ${CMAKE_CURRENT_LIST_DIR}/pcapng.c)
     target_compile_definitions(fuzz_decode_seeds PRIVATE SC_FUZZ_SEEDGEN)
     target_include_directories(fuzz_decode_seeds PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 

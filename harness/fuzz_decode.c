@@ -8,7 +8,8 @@
  *
  * Built with -DSC_FUZZ_SEEDGEN instead, this file is fuzz_decode_seeds: it
  * writes a small seed corpus (the book's exchanges, in each link type and
- * file flavour) into the directory it is given.  See decode.cmake.
+ * file flavour, and one pcapng as the lab writes it) into the directory it
+ * is given.  See decode.cmake.
  */
 #define _GNU_SOURCE
 #include "decode.h"
@@ -87,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #else /* SC_FUZZ_SEEDGEN */
 
 #include "framegen.h"
+#include "pcapng.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -227,6 +229,50 @@ static int write_seed(const char *dir, const char *name, int linktype, bool nsec
         return fclose(fp) == 0 ? 0 : -errno;
 }
 
+/* A pcapng seed as the lab writes them: two links, names, comments, flags, packet ids. */
+static int write_pcapng_seed(const char *dir)
+{
+        static const char *const comments[] = {"scenario: seed", "seed: 1"};
+        static const uint32_t addrs[] = {0x0100000a, 0x0200000a}; /* 10.0.0.1, .2 in network order */
+        static const char *const names[] = {"alpha", "beta"};
+        static uint8_t frame_room[2048];
+        struct sc_fg dgram[10], fr;
+        size_t n = exchanges(dgram, 10);
+        struct sc_png w;
+        char path[4096];
+        int ret;
+
+        sc_png_init(&w);
+        sc_png_shb(&w, comments, 2, "fuzz_decode_seeds");
+        sc_png_idb(&w, SC_LINK_EN10MB, 262144, "lan/alpha", "segment lan 10.0.0.0/24", 9,
+                   addrs[0], 24);
+        sc_png_idb(&w, SC_LINK_EN10MB, 262144, "lan/beta", "segment lan 10.0.0.0/24", 9,
+                   addrs[1], 24);
+        sc_png_nrb(&w, addrs, names, 2);
+        for (size_t i = 0; i < n; i++) {
+                struct sc_png_packet p = {.ifid = (uint32_t)(i & 1),
+                                          .ts = 1700000000000000000ULL + i * 1000,
+                                          .flags = i & 1 ? SC_PNG_INBOUND : SC_PNG_OUTBOUND,
+                                          .has_packet_id = true, .packet_id = i / 2,
+                                          .comment = i == 0 ? "dropped by rule 1 (drop first 1) "
+                                                              "[fate=drop rule=1]"
+                                                            : NULL};
+
+                sc_fg_init(&fr, frame_room, sizeof(frame_room));
+                link_header(&fr, SC_LINK_EN10MB, false);
+                sc_fg_put(&fr, dgram[i].buf, dgram[i].len);
+                if (fr.overflow)
+                        return -ENOBUFS;
+                p.caplen = p.len = (uint32_t)fr.len;
+                p.data = fr.buf;
+                sc_png_epb(&w, &p);
+        }
+        snprintf(path, sizeof(path), "%s/lab.pcapng", dir);
+        ret = sc_png_save(&w, path);
+        sc_png_free(&w);
+        return ret;
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
@@ -260,6 +306,11 @@ int main(int argc, char **argv)
                                 strerror(-ret));
                         return 1;
                 }
+        }
+        ret = write_pcapng_seed(argv[1]);
+        if (ret < 0) {
+                fprintf(stderr, "fuzz_decode_seeds: %s/lab.pcapng: %s\n", argv[1], strerror(-ret));
+                return 1;
         }
         return 0;
 }
