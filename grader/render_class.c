@@ -218,7 +218,9 @@ static const char *const css =
         "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 6px;text-align:center}\n"
         "th{background:#eee;cursor:pointer;user-select:none;position:sticky;top:0}\n"
         "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\n"
-        "td.name,td.notes{text-align:left}.ok{background:#d8f3d8}.bad{background:#f8d0d0}\n"
+        "td{white-space:nowrap}td.name,td.notes{text-align:left}\n"
+        "td.notes{white-space:normal;min-width:26em;font-size:12px}\n"
+        ".ok{background:#d8f3d8}.bad{background:#f8d0d0}\n"
         ".herr{background:#f3e6b0}.none{color:#999}.flaky{background:#fff2b3}\n"
         "tfoot td{font-weight:bold;background:#f4f4f4}.new{color:#b00;font-weight:bold}\n"
         ".fixed{color:#070}small{color:#555}\n";
