@@ -30,6 +30,15 @@ esac
 id=$(sed -n 1p "$port/DEFECT")
 echo "defect: $(sed -n 2p "$port/DEFECT")"
 echo "program that must fail: $id"
+# An optional third line "test: <suite>/<test>" names the test written to
+# catch this defect: only it runs, and it must fail (the symlinks argument
+# below covers the other programs either way).
+filter="${id}_book/*"
+if sed -n 3p "$port/DEFECT" | grep -qE '^test: [A-Za-z0-9_]+/[A-Za-z0-9_]+$'; then
+	filter=$(sed -n 3p "$port/DEFECT" | cut -d' ' -f2)
+	case $filter in "${id}_book/"*) ;; *) echo "DEFECT names $filter, not a book test of $id" >&2; exit 2 ;; esac
+	echo "test that must catch it: $filter"
+fi
 for f in "$port"/*; do
 	name=$(basename "$f")
 	[ "$name" = DEFECT ] && continue
@@ -47,7 +56,7 @@ mkdir -p "$evidence"
 failed=0
 for b in conf_fopnp conf_chun conf_bogo; do
 	out=$(SOCKCHECK_PORT=$port SOCKCHECK_EVIDENCE=$evidence \
-		timeout 600 "$build/suites/$b" --filter="${id}_book/*" --verbose --color=never -j2 2>&1)
+		timeout 600 "$build/suites/$b" --filter="$filter" --verbose --color=never -j2 2>&1)
 	fails=$(grep -E "^\[FAIL\] ${id}_book::" <<<"$out")
 	others=$(grep -E '^\[FAIL\] ' <<<"$out" | grep -vE "^\[FAIL\] ${id}_book::")
 	[ -z "$others" ] || { echo "failures outside $id: $others" >&2; exit 1; }
@@ -59,7 +68,7 @@ for b in conf_fopnp conf_chun conf_bogo; do
 done
 rm -rf "$evidence"
 if [ "$failed" -eq 0 ]; then
-	echo "NOT CAUGHT: no book test of $id failed on $(basename "$port")"
+	echo "NOT CAUGHT: no book test of $id ($filter) failed on $(basename "$port")"
 	exit 1
 fi
 echo "caught: $failed book test(s) of $id failed, and only tests of $id"

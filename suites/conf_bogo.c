@@ -12,7 +12,9 @@
  * pipe), and their output is read only after they have ended.
  */
 #include "decode.h"
+#include "bound.h"
 #include "clauses.h"
+#include "localtime.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -746,4 +748,92 @@ Test(echo_client_book, under_delay, SCT_CONTRACT("C-echo_client-1 C-echo_client-
                                      .server_exits = true};
 
         run_under_delay(&c);
+}
+
+/* ======================= the time, and the port after a restart ======================= */
+
+/*
+ * The time sent is the current local time (C-common-5): the server runs
+ * under a zone with an offset and a daylight-saving rule, and two clients
+ * come in different seconds; each must be sent the local time between its
+ * connect and the end.  A server that sends UTC, or a time read once at
+ * start-up (or at its first client), fails.
+ */
+Test(time_server_book, sends_the_current_local_time, SCT_CONTRACT("C-common-5 C-time_server-3"),
+     .timeout = 20)
+{
+        const char *argv[] = {sct_prog("time_server"), NULL};
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        double t0, t1 = 0;
+        char why[600];
+
+        sct_server_tz(lab, 0, "server", IPPROTO_TCP, TIME_PORT, argv);
+        for (int i = 0; i < 2; i++) {
+                struct session s;
+                char who[32], stamp[25];
+
+                if (i > 0)
+                        sct_wait_past_second(t1);
+                snprintf(who, sizeof(who), "client %d", i + 1);
+                t0 = sct_wall();
+                time_request(lab, 0, who, "127.0.0.1", &s);
+                t1 = sct_wall();
+                expect_time_and_eof(&s, who, lab);
+                memcpy(stamp, s.data, 24);
+                stamp[24] = '\0';
+                cr_assert(sct_ctime_between(stamp, t0, t1, why, sizeof(why)),
+                          SCT_BROKEN("C-common-5") "time_server run with %s, %s%s: %s; %s",
+                          sct_tz_env(), who,
+                          i ? " (in a later second than the first was served)" : "", why,
+                          sct_evidence(lab));
+        }
+}
+
+/*
+ * No SO_REUSEADDR, seen on TCP (C-common-10): a restart while a
+ * connection of the last run still holds the port (its side closed first)
+ * fails with EADDRINUSE; with the option it would bind.  time_server
+ * closes first by itself (the known fragility: an immediate restart
+ * fails); echo_server is stopped while its client is connected.  Two
+ * listeners never share a port, so a second copy alone would show nothing.
+ */
+Test(time_server_book, restart_fails_while_a_connection_lingers,
+     SCT_CONTRACT("C-common-8 C-common-10"), .timeout = 20)
+{
+        const char *argv[] = {sct_prog("time_server"), NULL};
+        struct sc_lab *lab;
+        struct sc_proc *srv;
+        struct session s;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab_loopback("h1");
+        srv = sct_server(lab, 0, "server", IPPROTO_TCP, TIME_PORT, argv);
+        time_request(lab, 0, "client", "127.0.0.1", &s);
+        expect_time_and_eof(&s, "the client", lab);
+        SCT_OK(sc_proc_stop(srv));
+        sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
+                                  "the connection it closed first was in TIME_WAIT on port 9999",
+                                  lab);
+}
+
+Test(echo_server_book, restart_fails_while_a_connection_lingers,
+     SCT_CONTRACT("C-common-8 C-common-10"), .timeout = 20)
+{
+        const char *argv[] = {sct_prog("echo_server"), NULL};
+        const char *peer_argv[] = {sct_peer(), "tcp-client", "127.0.0.1", "12345",
+                                   "--expect-eof", "hello", NULL};
+        struct sc_lab *lab;
+        struct sc_proc *srv, *peer;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab_loopback("h1");
+        srv = sct_server(lab, 0, "server", IPPROTO_TCP, ECHO_PORT, argv);
+        peer = sct_run(lab, 0, "client", NULL, peer_argv);
+        cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no echo of \"hello\"; %s",
+                  sct_evidence(lab));
+        SCT_OK(sc_proc_stop(srv));
+        expect_exit(peer, "client", 0, 5, lab);
+        sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
+                                  "a connection of the stopped server was still closing on port "
+                                  "12345 (the server's side closed first)", lab);
 }

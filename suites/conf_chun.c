@@ -14,7 +14,9 @@
  * matched by pattern.
  */
 #include "decode.h"
+#include "bound.h"
 #include "clauses.h"
+#include "localtime.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -1311,4 +1313,189 @@ Test(tsTserv_book, under_delay, SCT_CONTRACT("C-tsTserv-1 C-tsTserv-2"), .timeou
 Test(tsTclnt_book, under_delay, SCT_CONTRACT("C-tsTclnt-1 C-tsTclnt-3"), .timeout = 20)
 {
         tcp_under_delay(false);
+}
+
+/* ======================= times, typed lines, ports ======================= */
+
+/*
+ * The stamps are the current local time (C-common-5): the server runs
+ * under a zone with an offset and a daylight-saving rule, our client sends
+ * two lines, the second in a later second than the first reply came, and
+ * each stamp must be the local time between its line and its reply.  A
+ * server that stamps UTC, reads the clock once at start-up, or once per
+ * connection or sender, fails.  One connection (and one UDP socket) for
+ * both lines, so per-connection stamps cannot pass.
+ */
+static void stamps_local_time(const struct client_kind *k, const char *clause)
+{
+        const char *srv_argv[] = {sct_prog(k->server), NULL};
+        const char *cli_argv[] = {sct_ref(k->id), NULL};
+        static const char *const lines[] = {"first", "second"};
+        struct sc_lab *lab = chun_lab(NULL);
+        struct sc_proc *cli;
+        double t0[2], t1[2];
+        const char *out;
+        char why[600];
+
+        sct_server_tz(lab, 0, "server", k->proto, CHUN_PORT, srv_argv);
+        cli = sct_run_open(lab, 0, "client", cli_argv);
+        for (int i = 0; i < 2; i++) {
+                char line[16];
+
+                if (i > 0)
+                        sct_wait_past_second(t1[i - 1]);
+                snprintf(line, sizeof(line), "%s\n", lines[i]);
+                t0[i] = sct_wall();
+                SCT_OK(sc_proc_write(cli, line, strlen(line)));
+                cr_assert(sc_proc_wait_output(cli, lines[i], 5) == 0,
+                          "our %s got no reply to \"%s\" from the server: %s; %s", k->id, lines[i],
+                          sc_error(), sct_evidence(lab));
+                t1[i] = sct_wall();
+        }
+        SCT_OK(sc_proc_write(cli, "\n", 1));
+        expect_exit(cli, k->id, 0, 5, lab);
+        out = sc_proc_stdout(cli, NULL);
+        /* "> [<ctime>] first\n> [<ctime>] second\n> " */
+        for (int i = 0; i < 2; i++) {
+                const char *at = out;
+                char stamp[CTIME_LEN + 1];
+
+                for (int j = 0; j <= i && at; j++)
+                        at = strstr(at + (j ? 1 : 0), "> [");
+                cr_assert(at && strlen(at) >= 3 + CTIME_LEN,
+                          SCT_BROKEN("C-common-5") "reply %d: no \"[<ctime>]\" stamp in the "
+                          "client's output %s; %s",
+                          i + 1, sct_show(out, strlen(out)), sct_evidence(lab));
+                memcpy(stamp, at + 3, CTIME_LEN);
+                stamp[CTIME_LEN] = '\0';
+                cr_assert(sct_ctime_between(stamp, t0[i], t1[i], why, sizeof(why)),
+                          SCT_BROKEN("C-common-5") "%s run with %s, reply to line %d \"%s\"%s: "
+                          "%s (%s); %s",
+                          k->server, sct_tz_env(), i + 1, lines[i],
+                          i ? ", sent in a later second than the first reply" : "", why, clause,
+                          sct_evidence(lab));
+        }
+}
+
+Test(tsTserv_book, stamps_each_reply_with_the_local_time,
+     SCT_CONTRACT("C-common-5 C-tsTserv-3"), .timeout = 20)
+{
+        stamps_local_time(&TCLNT, "C-tsTserv-3");
+}
+
+Test(tsUserv_book, stamps_each_reply_with_the_local_time,
+     SCT_CONTRACT("C-common-5 C-tsUserv-2"), .timeout = 20)
+{
+        stamps_local_time(&UCLNT, "C-tsUserv-2");
+}
+
+/*
+ * What the user typed is what is sent (C-tsTclnt-2, C-tsUclnt-2): lines
+ * with leading and trailing spaces and tabs, and lines of only blanks, go
+ * out unchanged.  tsTclnt meets our tsTserv, whose reply carries the chunk
+ * back unchanged, so the printed replies show what was sent; tsUclnt meets
+ * sc-peer, which logs every datagram.
+ */
+static const char *const typed[] = {
+        "  two leading spaces", "two trailing spaces  ", "\tleading tab", "trailing tab\t",
+        "   ", " \t ", "\t", " x ",
+};
+
+static void sends_as_typed(const struct client_kind *k, const char *clause)
+{
+        struct sc_lab *lab = chun_lab(NULL);
+        char in[512] = "", why[1200];
+        size_t n = NELEMS(typed), olen;
+        struct sc_proc *peer = NULL, *cli;
+        const char *out;
+
+        for (size_t i = 0; i < n; i++)
+                snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s\n", typed[i]);
+        snprintf(in + strlen(in), sizeof(in) - strlen(in), "\n");
+        if (k->proto == IPPROTO_TCP)
+                start_ref_server(lab, k);
+        else
+                peer = start_peer_server(lab, k, NULL);
+        cli = run_client(lab, k, "client", in);
+        expect_exit(cli, k->id, 0, 5, lab);
+        out = sc_proc_stdout(cli, &olen);
+        if (peer) {
+                struct sct_io io[MAX_IO];
+                int m = sct_peer_log(peer, io, MAX_IO), got = 0;
+
+                for (int i = 0; i < m; i++) {
+                        if (strcmp(io[i].verb, "recv") != 0)
+                                continue;
+                        cr_assert(got < (int)n && io[i].len == strlen(typed[got]) &&
+                                          memcmp(io[i].data, typed[got], io[i].len) == 0,
+                                  SCT_BROKEN("%s") "the user typed \"%s\", the server received "
+                                  "\"%s\" (%zu bytes); a line is sent as typed, blanks and all; %s",
+                                  clause, got < (int)n ? sct_show(typed[got], strlen(typed[got])) : "(nothing)",
+                                  sct_show(io[i].data, io[i].len), io[i].len, sct_evidence(lab));
+                        got++;
+                }
+                sct_io_free(io, m);
+                cr_assert_eq(got, (int)n,
+                             SCT_BROKEN("%s") "%d lines typed (none empty), the server received "
+                             "%d datagrams; client stdout: %s; %s",
+                             clause, (int)n, got, sct_show(out, olen), sct_evidence(lab));
+                return;
+        }
+        cr_assert(dialog_ok(out, olen, typed, n, why, sizeof(why)),
+                  SCT_BROKEN("%s") "our tsTserv echoes each chunk unchanged after its stamp, so "
+                  "the replies show what was sent: %s\n  got: %s\n  %s",
+                  clause, why, sct_show(out, olen), sct_evidence(lab));
+}
+
+Test(tsTclnt_book, sends_lines_as_typed, SCT_CONTRACT("C-tsTclnt-2 C-tsTclnt-3"), .timeout = 20)
+{
+        sends_as_typed(&TCLNT, "C-tsTclnt-2");
+}
+
+Test(tsUclnt_book, sends_lines_as_typed, SCT_CONTRACT("C-tsUclnt-2"), .timeout = 20)
+{
+        sends_as_typed(&UCLNT, "C-tsUclnt-2");
+}
+
+/* No SO_REUSEADDR (C-common-10): a second tsUserv on the same port fails to bind. */
+Test(tsUserv_book, second_server_fails_address_in_use, SCT_CONTRACT("C-common-8 C-common-10"),
+     .timeout = 20)
+{
+        struct sc_lab *lab = chun_lab(NULL);
+        const char *argv[] = {sct_prog("tsUserv"), NULL};
+
+        start_tsUserv(lab);
+        sct_expect_address_in_use(sct_run(lab, 0, "second", NULL, argv),
+                                  "a first copy was running on port 21567", lab);
+}
+
+/*
+ * No SO_REUSEADDR, seen on TCP (C-common-10).  Two listeners never share a
+ * port, option or not, so a second copy shows nothing; what the option
+ * changes is a restart while a connection of the last run is still
+ * closing.  The server is stopped while a client is connected: its kernel
+ * closes first, and the port stays held (FIN_WAIT, then TIME_WAIT) by a
+ * socket that inherited the server's options.  The book's restart fails
+ * with EADDRINUSE; one that set SO_REUSEADDR binds.
+ */
+Test(tsTserv_book, restart_fails_while_a_connection_lingers,
+     SCT_CONTRACT("C-common-8 C-common-10"), .timeout = 20)
+{
+        const char *argv[] = {sct_prog("tsTserv"), NULL};
+        const char *peer_argv[] = {sct_peer(), "tcp-client", "127.0.0.1", CHUN_PORT_S,
+                                   "--expect-eof", "hi", NULL};
+        struct sc_lab *lab;
+        struct sc_proc *srv, *peer;
+
+        SCT_NEED_NAMESPACES();
+        lab = chun_lab(NULL);
+        srv = start_tsTserv(lab);
+        peer = sct_run(lab, 0, "client", NULL, peer_argv);
+        cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no reply to \"hi\"; %s",
+                  sct_evidence(lab));
+        SCT_OK(sc_proc_stop(srv));
+        expect_exit(peer, "client", 0, 5, lab);
+        sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
+                                  "a connection of the stopped server was still closing on port "
+                                  "21567 (the server's side closed first)", lab);
 }

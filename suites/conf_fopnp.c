@@ -11,7 +11,9 @@
  * tolerance of max(5 ms, 5 %) per interval, printed in every verdict.
  */
 #include "decode.h"
+#include "bound.h"
 #include "clauses.h"
+#include "localtime.h"
 #include "sct.h"
 
 #include <arpa/inet.h>
@@ -271,12 +273,14 @@ static void survives(const char *const *srv_argv, const char *odd, int tries)
 {
         struct sc_lab *lab = sct_lab_loopback("h1");
         const char *a[32] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "50"};
-        const char *b[32] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "200"};
+        /* One question, asked up to `tries` times: the first answer settles it. */
+        const char *b[32] = {sct_peer(), "udp-client", "127.0.0.1", "1060",
+                             "--wait",   "200",        "--until-reply"};
         struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv), *next;
 
         for (int i = 0; i < tries && i < 24; i++) {
                 a[6 + i] = odd;
-                b[6 + i] = "still there?";
+                b[7 + i] = "still there?";
         }
         sct_expect_exit(sct_run(lab, 0, "odd", NULL, a), 0, 5);
         next = sct_run(lab, 0, "next", NULL, b);
@@ -321,6 +325,39 @@ Test(udp_remote_book, server_listening_line, SCT_CONTRACT("C-udp_remote-1 C-comm
                 SCT_OK(sc_proc_stop(srv));
                 sct_expect_stdout(srv, rows[i].line, lab);
                 sct_cleanup();
+        }
+}
+
+/*
+ * The coin's independence (C-udp_remote-4), on the same datagrams as the
+ * rate.  For independent fair flips X1..Xn, the flips Xi xor Xi+k (i = 1..
+ * n-k) are again independent fair flips (the map is invertible over GF(2)),
+ * so the number of pairs k apart that differ is exactly Binomial(n-k, 1/2).
+ * A server that drops every second datagram differs at lag 1 every time,
+ * one that drops in pairs at lag 2, one with period 3 never at lag 3.  The
+ * lags share alpha (Bonferroni): a fair server fails this check with
+ * probability at most alpha, as it does the rate check.
+ */
+static void expect_independent(const bool *dropped, int n, double alpha, const struct sc_lab *lab)
+{
+        enum { LAGS = 4 };
+        char seq[256];
+
+        for (int i = 0; i < n && i < (int)sizeof(seq) - 1; i++)
+                seq[i] = dropped[i] ? 'D' : '-';
+        seq[n < (int)sizeof(seq) - 1 ? n : (int)sizeof(seq) - 1] = '\0';
+        for (int k = 1; k <= LAGS; k++) {
+                int differ = 0, lo, hi;
+
+                for (int i = 0; i + k < n; i++)
+                        differ += dropped[i] != dropped[i + k];
+                sct_binomial_region(n - k, 0.5, alpha / LAGS, &lo, &hi);
+                cr_assert(differ >= lo && differ <= hi,
+                          SCT_BROKEN("C-udp_remote-4") "the drops are not independent coin flips: "
+                          "of the %d pairs of datagrams %d apart, %d had different fates; "
+                          "independent fair flips give %d..%d (a fair server fails this check "
+                          "with probability at most %g).  Fates in order (D = dropped): %s (%s)",
+                          n - k, k, differ, lo, hi, alpha, seq, sct_evidence(lab));
         }
 }
 
@@ -394,9 +431,16 @@ Test(udp_remote_book, server_drops_half_and_answers_the_rest, SCT_CONTRACT("C-ud
                              answered[i] ? "a reply came" : "no reply came", sct_evidence(lab));
         sct_binomial_region(N, 0.5, alpha, &lo, &hi);
         cr_assert(drops >= lo && drops <= hi,
-                  "%d of %d datagrams dropped; a fair coin gives %d..%d (a fair server fails this "
-                  "test with probability at most %g) (%s)",
+                  SCT_BROKEN("C-udp_remote-2") "%d of %d datagrams dropped; a fair coin gives "
+                  "%d..%d (a fair server fails this test with probability at most %g) (%s)",
                   drops, N, lo, hi, alpha, sct_evidence(lab));
+        {
+                bool dropped[N];
+
+                for (int i = 0; i < N; i++)
+                        dropped[i] = !said[i];
+                expect_independent(dropped, N, alpha, lab);
+        }
 }
 
 Test(udp_remote_robust, server_survives_odd_datagrams, SCT_CONTRACT("R-1"), .timeout = 20)
@@ -872,4 +916,240 @@ Test(udp_broadcast_book, usage_errors, SCT_CONTRACT("C-common-9"), .timeout = 20
         static const char *const bad[][4] = {{"client"}, {"x", "127.0.0.1"}};
 
         usage_errors("udp_broadcast", bad, 2);
+}
+
+/* ---- times, addresses and ports: C-common-5, -7 and -10 ---- */
+
+Test(udp_local_book, client_sends_the_current_local_time, SCT_CONTRACT("C-common-5 C-udp_local-5"),
+     .timeout = 20)
+{
+        const char *cli_argv[] = {sct_prog("udp_local"), "client", NULL};
+        const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        struct sc_proc *peer = sct_server(lab, 0, "peer", IPPROTO_UDP, 1060, peer_argv), *cli;
+        struct sct_io io[8];
+        char why[512];
+        double t0, t1;
+        int n;
+
+        t0 = sct_wall();
+        cli = sct_run_tz(lab, 0, "client", NULL, false, cli_argv);
+        sct_expect_exit(cli, 0, 5);
+        t1 = sct_wall();
+        n = sct_peer_log(peer, io, 8);
+        cr_assert(n >= 1 && strcmp(io[0].verb, "recv") == 0 && io[0].data &&
+                          strncmp(io[0].data, "The time is ", 12) == 0,
+                  SCT_BROKEN("C-udp_local-5") "expected the datagram 'The time is <datetime>', "
+                  "got %s (%s)",
+                  n >= 1 && io[0].data ? sct_show(io[0].data, io[0].len) : "nothing",
+                  sct_evidence(lab));
+        cr_assert(sct_datetime_between(io[0].data + 12, t0, t1, why, sizeof(why)),
+                  SCT_BROKEN("C-common-5") "udp_local client run with %s: %s (%s)", sct_tz_env(),
+                  why, sct_evidence(lab));
+        sct_io_free(io, n);
+}
+
+/* Which addresses a server is started with, and what its first line must then say. */
+struct listen_row {
+        const char *host; /* NULL: the program takes no host (udp_local) */
+        const char *port; /* -p argument, NULL for the default 1060 */
+        const char *addr; /* the address the socket must have */
+};
+
+/*
+ * The `Listening ... at` line is the socket's own address (C-common-7):
+ * the server is started on beta (10.0.1.2) with each row's arguments, its
+ * socket is read from the kernel's table, and the line must name exactly
+ * that address and port, whatever was typed: a name, '', an address,
+ * another port, or -p 0 (a port only the kernel knows).
+ */
+static void listening_lines(const char *id, const char *prefix, const struct listen_row *rows,
+                            size_t nrows)
+{
+        const char *prog = sct_prog(id);
+        struct sc_lab *lab = sct_lab_pair(1500, false);
+
+        SCT_OK(sc_lab_start(lab));
+        for (size_t i = 0; i < nrows; i++) {
+                const char *argv[8] = {prog, "server"};
+                char name[32], want[128];
+                int a = 2;
+                uint16_t port;
+                struct sc_proc *srv;
+
+                if (rows[i].host)
+                        argv[a++] = rows[i].host;
+                if (rows[i].port) {
+                        argv[a++] = "-p";
+                        argv[a++] = rows[i].port;
+                }
+                snprintf(name, sizeof(name), "server-%zu", i + 1);
+                srv = sct_run(lab, 1, name, NULL, argv);
+                port = sct_udp_port_bound_to(srv, rows[i].addr, 5, lab);
+                if (rows[i].port && strcmp(rows[i].port, "0") != 0)
+                        cr_assert_eq(port, atoi(rows[i].port),
+                                     "%s server %s -p %s bound port %u (%s)", id,
+                                     rows[i].host ? rows[i].host : "", rows[i].port, port,
+                                     sct_evidence(lab));
+                SCT_OK(sc_proc_stop(srv));
+                snprintf(want, sizeof(want), "%s ('%s', %u)\n", prefix, rows[i].addr, port);
+                cr_assert(strcmp(sc_proc_stdout(srv, NULL), want) == 0,
+                          SCT_BROKEN("C-common-7") "%s server started with host '%s' and -p %s "
+                          "has its socket at ('%s', %u), so it must print \"%s\"; it printed "
+                          "\"%s\" (%s)",
+                          id, rows[i].host ? rows[i].host : "(none)",
+                          rows[i].port ? rows[i].port : "(default)", rows[i].addr, port,
+                          sct_show(want, strlen(want) - 1),
+                          sct_show(sc_proc_stdout(srv, NULL), strlen(sc_proc_stdout(srv, NULL))),
+                          sct_evidence(lab));
+        }
+}
+
+static const struct listen_row host_rows[] = {
+        {"", "0", "0.0.0.0"},
+        {"beta", NULL, "10.0.1.2"},
+        {"10.0.1.2", "2074", "10.0.1.2"},
+        {"localhost", "0", "127.0.0.1"},
+};
+
+Test(udp_local_book, listening_line_is_the_socket_address,
+     SCT_CONTRACT("C-common-7 C-udp_local-2"), .timeout = 20)
+{
+        static const struct listen_row rows[] = {
+                {NULL, "0", "127.0.0.1"},
+                {NULL, "2075", "127.0.0.1"},
+        };
+
+        listening_lines("udp_local", "Listening at", rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+Test(udp_remote_book, listening_line_is_the_socket_address,
+     SCT_CONTRACT("C-common-6 C-common-7 C-udp_remote-1 C-udp_remote-14"), .timeout = 20)
+{
+        listening_lines("udp_remote", "Listening at", host_rows,
+                        sizeof(host_rows) / sizeof(host_rows[0]));
+}
+
+Test(udp_broadcast_book, listening_line_is_the_socket_address,
+     SCT_CONTRACT("C-common-6 C-common-7 C-udp_broadcast-1"), .timeout = 20)
+{
+        listening_lines("udp_broadcast", "Listening for datagrams at", host_rows,
+                        sizeof(host_rows) / sizeof(host_rows[0]));
+}
+
+/*
+ * No SO_REUSEADDR (C-common-10): a second copy of a UDP server on the same
+ * address must fail to bind.  (With the option on both sockets Linux lets
+ * two UDP sockets share an address, so a port that sets it starts twice.)
+ */
+static void second_server_fails(const char *const *argv, uint16_t port)
+{
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        struct sc_proc *second;
+
+        sct_server(lab, 0, "first", IPPROTO_UDP, port, argv);
+        second = sct_run(lab, 0, "second", NULL, argv);
+        sct_expect_address_in_use(second, "a first copy was running on the same address", lab);
+}
+
+Test(udp_local_book, second_server_fails_address_in_use, SCT_CONTRACT("C-common-8 C-common-10"),
+     .timeout = 20)
+{
+        const char *argv[] = {sct_prog("udp_local"), "server", NULL};
+
+        second_server_fails(argv, 1060);
+}
+
+Test(udp_remote_book, second_server_fails_address_in_use, SCT_CONTRACT("C-common-8 C-common-10"),
+     .timeout = 20)
+{
+        const char *argv[] = {sct_prog("udp_remote"), "server", "", NULL};
+
+        second_server_fails(argv, 1060);
+}
+
+Test(udp_broadcast_book, second_server_fails_address_in_use,
+     SCT_CONTRACT("C-common-8 C-common-10"), .timeout = 20)
+{
+        const char *argv[] = {sct_prog("udp_broadcast"), "server", "", NULL};
+
+        second_server_fails(argv, 1060);
+}
+
+/*
+ * The coin is unseeded (C-udp_remote-5): two runs of the server, each sent
+ * the same 40 datagrams, drop different ones.  Independent fair coins
+ * agree on all 40 with probability 2^-40 (about 1e-12).  Each datagram's
+ * length names it, so the fates come from the server's own lines.
+ */
+static void coin_run(struct sc_lab *lab, const char *name, int n, bool *dropped)
+{
+        const char *srv_argv[] = {sct_prog("udp_remote"), "server", "", NULL};
+        const char *argv[64] = {sct_peer(), "udp-client", "127.0.0.1", "1060", "--wait", "20"};
+        static char msgs[48][16];
+        struct sc_proc *srv;
+        char *copy, *save = NULL;
+
+        for (int i = 0; i < n; i++) {
+                snprintf(msgs[i], sizeof(msgs[i]), "@%d:m", 10 + i);
+                argv[6 + i] = msgs[i];
+                dropped[i] = true;
+        }
+        srv = sct_server(lab, 0, name, IPPROTO_UDP, 1060, srv_argv);
+        sct_expect_exit(sct_run(lab, 0, "client", NULL, argv), 0, 10);
+        sc_nap(SETTLE_S);
+        SCT_OK(sc_proc_stop(srv));
+        copy = strdup(sc_proc_stdout(srv, NULL));
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                const char *q = strstr(l, " says '");
+
+                if (q && strncmp(l, "The client at ", 14) == 0) {
+                        size_t len = strlen(q + 7) - 1;
+
+                        if (len >= 10 && len < 10 + (size_t)n)
+                                dropped[len - 10] = false;
+                }
+        }
+        free(copy);
+}
+
+Test(udp_remote_book, server_coin_is_unseeded, SCT_CONTRACT("C-udp_remote-5"), .timeout = 30)
+{
+        enum { N = 40 };
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        bool a[N], b[N];
+        char sa[N + 1];
+
+        coin_run(lab, "server-1", N, a);
+        coin_run(lab, "server-2", N, b);
+        for (int i = 0; i < N; i++) {
+                sa[i] = a[i] ? 'D' : '-';
+        }
+        sa[N] = '\0';
+        cr_assert(memcmp(a, b, sizeof(a)) != 0,
+                  SCT_BROKEN("C-udp_remote-5") "two runs of the server dropped exactly the same "
+                  "%d datagrams (%s, D = dropped): the coin is seeded the same way every run; "
+                  "unseeded fair coins agree on all %d with probability 2^-%d (%s)",
+                  N, sa, N, N, sct_evidence(lab));
+}
+
+Test(big_sender_book, port_option, SCT_CONTRACT("C-big_sender-4"), .timeout = 20)
+{
+        const char *argv[] = {sct_prog("big_sender"), "127.0.0.1", "-p", "2076", NULL};
+        const char *peer_argv[] = {sct_peer(), "udp", "2076", "--silent", NULL};
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        struct sc_proc *peer = sct_server(lab, 0, "peer", IPPROTO_UDP, 2076, peer_argv), *p;
+        struct sct_io io[4];
+        int n;
+
+        p = sct_run(lab, 0, "sender", NULL, argv);
+        sct_expect_exit(p, 0, 5);
+        sct_expect_stdout(p, "The big datagram was sent!\n", lab);
+        cr_assert(sct_peer_wait(peer, "recv", 1, 2.0),
+                  SCT_BROKEN("C-big_sender-4") "nothing reached port 2076 given with -p 2076 (%s)",
+                  sct_evidence(lab));
+        n = sct_peer_log(peer, io, 4);
+        cr_assert(io[0].len == 65000, SCT_BROKEN("C-big_sender-4") "port 2076 got %zu bytes, "
+                  "expected the 65000-byte datagram (%s)", io[0].len, sct_evidence(lab));
+        sct_io_free(io, n);
 }

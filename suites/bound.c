@@ -1,0 +1,67 @@
+/*
+ * bound.c - a server's bound socket read from the kernel, and the refusal
+ * of a taken address (see bound.h).
+ */
+#define _GNU_SOURCE
+#include "bound.h"
+
+#include "clauses.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The port of the first UDP socket bound to want in pid's namespace, or 0. */
+static uint16_t udp_port_of(pid_t pid, in_addr_t want)
+{
+        char path[64], *text, *save = NULL;
+        uint16_t port = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/net/udp", (int)pid);
+        if (sc_read_file(path, &text, NULL) < 0)
+                return 0;
+        for (char *l = strtok_r(text, "\n", &save); l && !port; l = strtok_r(NULL, "\n", &save)) {
+                unsigned addr, lport;
+
+                /* The table prints the address's bytes as one host-order word. */
+                if (sscanf(l, " %*u: %8X:%4X", &addr, &lport) == 2 && (in_addr_t)addr == want)
+                        port = (uint16_t)lport;
+        }
+        free(text);
+        return port;
+}
+
+uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeout_s,
+                               const struct sc_lab *lab)
+{
+        double end = sc_now() + timeout_s;
+        in_addr_t want = inet_addr(addr);
+        uint16_t port;
+
+        while ((port = udp_port_of(sc_proc_pid(p), want)) == 0) {
+                cr_assert(sc_proc_running(p), "the server %s before binding a UDP socket to %s; "
+                          "stderr ends: %s; %s", sc_proc_end(p), addr,
+                          sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                cr_assert(sc_now() < end, "the server bound no UDP socket to %s within %.1f s; %s",
+                          addr, timeout_s, sct_evidence(lab));
+                sc_nap(0.003);
+        }
+        return port;
+}
+
+void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct sc_lab *lab)
+{
+        /* The book's server fails in bind(), at once; one that took the port runs on. */
+        int rc = sc_proc_wait(p, 4.0);
+        const char *last = sct_last_line(sc_proc_stderr(p, NULL));
+
+        cr_assert(rc == 0, SCT_BROKEN("C-common-10") "a second server started while %s and was "
+                  "still running after 4 s: it bound the address anyway, so it sets SO_REUSEADDR "
+                  "(or SO_REUSEPORT); the book's server fails with [Errno 98] Address already in "
+                  "use; %s", held, sct_evidence(lab));
+        cr_assert(sc_proc_exit_code(p) == 1 && strstr(last, "[Errno 98] Address already in use"),
+                  SCT_BROKEN("C-common-10") "a second server started while %s should exit 1 with "
+                  "stderr ending \"[Errno 98] Address already in use\"; it %s, stderr ends: \"%s\"; %s",
+                  held, sc_proc_end(p), last, sct_evidence(lab));
+}

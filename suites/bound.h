@@ -1,0 +1,28 @@
+/*
+ * bound.h - what a server's socket really is, and what happens when its
+ * address is taken: the checks of C-common-7 (the `Listening ... at` line
+ * is the socket's own address) and C-common-10 (no SO_REUSEADDR).
+ */
+#ifndef SOCKCHECK_BOUND_H
+#define SOCKCHECK_BOUND_H
+
+#include "sct.h"
+
+/*
+ * Waits until p's host has a UDP socket bound to addr (dotted quad; "0.0.0.0"
+ * for INADDR_ANY) and returns its port, read from the kernel's socket table
+ * of p's network namespace; fails the test after timeout_s.  For `-p 0`,
+ * where only the kernel knows the port.  Needs a host of its own (a lab
+ * namespace), where the server's is the only such socket.
+ */
+uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeout_s,
+                               const struct sc_lab *lab);
+
+/*
+ * Asserts that p, a server started while its address is held, ends within
+ * a few seconds with exit 1 and `[Errno 98] Address already in use` ending
+ * its stderr (C-common-8, C-common-10).  held says by what, for the message.
+ */
+void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct sc_lab *lab);
+
+#endif
