@@ -35,9 +35,18 @@ static void rerun_note(struct sc_lab *lab)
          * A suite's lab is named <suite>/<test>[/...]: the test binary with
          * that filter reruns it (Criterion's worker has a command line of its own).
          */
-        n = readlink("/proc/self/exe", cmd, sizeof(cmd) - 1);
-        if (n <= 0)
-                return;
+        n = 0;
+        if (getenv("SOCKCHECK_PORT") && strlen(getenv("SOCKCHECK_PORT")) < 600)
+                n = snprintf(cmd, sizeof(cmd), "SOCKCHECK_PORT=%s ", getenv("SOCKCHECK_PORT"));
+        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "SOCKCHECK_SEED=%llu ",
+                      (unsigned long long)lab->seed);
+        {
+                ssize_t e = readlink("/proc/self/exe", cmd + n, sizeof(cmd) - 1 - (size_t)n);
+
+                if (e <= 0)
+                        return;
+                n += e;
+        }
         cmd[n] = '\0';
         slash = strchr(lab->name, '/');
         if (slash) {
