@@ -333,7 +333,8 @@ static void run_under_delay(const struct delay_case *c)
 /* ======================= time_server ======================= */
 
 /* A client that sends nothing is still sent the time, and then EOF. */
-Test(time_server_book, sends_time_unasked, SCT_CONTRACT("C-time_server-3 C-common-4"), .timeout = 20)
+Test(time_server_book, sends_time_unasked, SCT_CONTRACT("C-time_server-3 C-common-4"),
+     .timeout = 20)
 {
         const char *argv[] = {sct_prog("time_server"), NULL};
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -383,7 +384,8 @@ Test(time_server_book, closes_first, SCT_CONTRACT("C-time_server-4"), .timeout =
 }
 
 /* It keeps serving, and logs each connection with the client's port. */
-Test(time_server_book, logs_each_connection, SCT_CONTRACT("C-time_server-2 C-time_server-4 C-common-1 C-common-2"), .timeout = 25)
+Test(time_server_book, logs_each_connection,
+     SCT_CONTRACT("C-time_server-2 C-time_server-4 C-common-1 C-common-2"), .timeout = 25)
 {
         enum { CLIENTS = 3 };
         const char *argv[] = {sct_prog("time_server"), NULL};
@@ -559,7 +561,8 @@ Test(time_client_book, under_delay, SCT_CONTRACT("C-time_client-1"), .timeout = 
 /* ======================= echo_server ======================= */
 
 /* Each size comes back whole, in order; the server then exits 0 by itself. */
-Test(echo_server_book, echoes_every_byte, SCT_CONTRACT("C-echo_server-2 C-echo_server-3 C-echo_server-4"), .timeout = 30)
+Test(echo_server_book, echoes_every_byte,
+     SCT_CONTRACT("C-echo_server-2 C-echo_server-3 C-echo_server-4"), .timeout = 30)
 {
         static const long sizes[] = {0, 1, 12, 1024, 1025, 65536, 1048576};
         const char *prog = sct_prog("echo_server");
@@ -684,7 +687,8 @@ Test(echo_client_book, hello_world, SCT_CONTRACT("C-echo_client-1 C-echo_client-
  * It sends exactly "Hello, world", and prints the repr() of whatever one
  * recv(1024) returns, whatever the server answers.
  */
-Test(echo_client_book, prints_repr_of_reply, SCT_CONTRACT("C-echo_client-1 C-echo_client-2 C-common-3"), .timeout = 30)
+Test(echo_client_book, prints_repr_of_reply,
+     SCT_CONTRACT("C-echo_client-1 C-echo_client-2 C-common-3"), .timeout = 30)
 {
         static char long_reply[2001], long_out[64 + 1024];
         const struct {

@@ -298,7 +298,8 @@ Test(tsTserv_book, replies_one_per_chunk, SCT_CONTRACT("C-tsTserv-3 C-common-4")
         sct_io_free(io, n);
 }
 
-Test(tsTserv_book, log_names_each_client, SCT_CONTRACT("C-tsTserv-2 C-common-1 C-common-2"), .timeout = 20)
+Test(tsTserv_book, log_names_each_client, SCT_CONTRACT("C-tsTserv-2 C-common-1 C-common-2"),
+     .timeout = 20)
 {
         struct sc_lab *lab = chun_lab(NULL);
         struct sc_proc *srv = start_tsTserv(lab), *a, *b;
@@ -1119,7 +1120,8 @@ static int udp_senders(const char *pcap, unsigned *ports, int max)
         return n;
 }
 
-Test(tsUserv_book, log_names_each_sender, SCT_CONTRACT("C-tsUserv-1 C-tsUserv-3 C-common-1"), .timeout = 20)
+Test(tsUserv_book, log_names_each_sender, SCT_CONTRACT("C-tsUserv-1 C-tsUserv-3 C-common-1"),
+     .timeout = 20)
 {
         static const struct chunk two[] = {
             {"one", "one", "one", 0, 3, 3},

@@ -104,7 +104,9 @@ static const struct {
         {"escapes", "tab\\there\\r\\n", "tab\there\r\n", 10},
 };
 
-Test(udp_local_book, server_replies_with_the_length, SCT_CONTRACT("C-udp_local-2 C-udp_local-3 C-udp_local-4 C-common-1 C-common-2 C-common-3"), .timeout = 20)
+Test(udp_local_book, server_replies_with_the_length,
+     SCT_CONTRACT("C-udp_local-2 C-udp_local-3 C-udp_local-4 C-common-1 C-common-2 C-common-3"),
+     .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -142,7 +144,8 @@ Test(udp_local_book, server_replies_with_the_length, SCT_CONTRACT("C-udp_local-2
         sct_wire_check(lab, 0, "udp_local/server-replies", NULL);
 }
 
-Test(udp_local_book, port_option, SCT_CONTRACT("C-udp_local-2 C-udp_local-5 C-udp_local-7"), .timeout = 20)
+Test(udp_local_book, port_option, SCT_CONTRACT("C-udp_local-2 C-udp_local-5 C-udp_local-7"),
+     .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -197,7 +200,8 @@ Test(udp_local_book, server_listens_on_loopback_only, SCT_CONTRACT("C-udp_local-
         sct_wire_check(lab, 0, "udp_local/server-loopback-only", NULL);
 }
 
-Test(udp_local_book, client_sends_the_time_and_prints_the_reply, SCT_CONTRACT("C-udp_local-5 C-udp_local-6 C-udp_local-7 C-common-4"), .timeout = 20)
+Test(udp_local_book, client_sends_the_time_and_prints_the_reply,
+     SCT_CONTRACT("C-udp_local-5 C-udp_local-6 C-udp_local-7 C-common-4"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -229,7 +233,8 @@ Test(udp_local_book, client_sends_the_time_and_prints_the_reply, SCT_CONTRACT("C
         sct_wire_check(lab, 0, "udp_local/client-exchange", NULL);
 }
 
-Test(udp_local_book, client_accepts_a_reply_from_anyone, SCT_CONTRACT("C-udp_local-7"), .timeout = 20)
+Test(udp_local_book, client_accepts_a_reply_from_anyone, SCT_CONTRACT("C-udp_local-7"),
+     .timeout = 20)
 {
         const char *prog = sct_prog("udp_local");
         struct sc_lab *lab = sct_lab_loopback("h1");
@@ -307,7 +312,8 @@ Test(udp_local_robust, server_survives_odd_datagrams, SCT_CONTRACT("R-1"), .time
 
 /* ---- udp_remote: server ---------------------------------------------- */
 
-Test(udp_remote_book, server_listening_line, SCT_CONTRACT("C-udp_remote-1 C-common-6 C-common-7"), .timeout = 20)
+Test(udp_remote_book, server_listening_line, SCT_CONTRACT("C-udp_remote-1 C-common-6 C-common-7"),
+     .timeout = 20)
 {
         static const struct {
                 const char *host, *line;
@@ -365,7 +371,8 @@ static void expect_independent(const bool *dropped, int n, double alpha, const s
  * The fair coin.  Datagram i has 10+i bytes, so each reply ("Your data was
  * N bytes long") names the datagram it answers, whatever the timing.
  */
-Test(udp_remote_book, server_drops_half_and_answers_the_rest, SCT_CONTRACT("C-udp_remote-2 C-udp_remote-3 C-udp_remote-4"), .timeout = 30)
+Test(udp_remote_book, server_drops_half_and_answers_the_rest,
+     SCT_CONTRACT("C-udp_remote-2 C-udp_remote-3 C-udp_remote-4"), .timeout = 30)
 {
         enum { N = 100 };
         const double alpha = 1e-6;
@@ -498,7 +505,8 @@ static void expect_waits(struct sc_proc *cli, int n, const char *tail, struct sc
         sct_expect_stdout(cli, want, lab);
 }
 
-Test(udp_remote_book, client_sends_the_book_payload, SCT_CONTRACT("C-udp_remote-6 C-udp_remote-7 C-udp_remote-8"), .timeout = 20)
+Test(udp_remote_book, client_sends_the_book_payload,
+     SCT_CONTRACT("C-udp_remote-6 C-udp_remote-7 C-udp_remote-8"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         const char *peer_argv[] = {sct_peer(), "udp", "1060", NULL};
@@ -518,7 +526,8 @@ Test(udp_remote_book, client_sends_the_book_payload, SCT_CONTRACT("C-udp_remote-
         sct_wire_check(lab, 0, "udp_remote/client-answered", NULL);
 }
 
-Test(udp_remote_book, client_backs_off_and_gives_up, SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9 C-udp_remote-10"), .timeout = 20)
+Test(udp_remote_book, client_backs_off_and_gives_up,
+     SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9 C-udp_remote-10"), .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         const char *peer_argv[] = {sct_peer(), "udp", "1060", "--silent", NULL};
@@ -545,7 +554,8 @@ Test(udp_remote_book, client_backs_off_and_gives_up, SCT_CONTRACT("C-udp_remote-
         sct_wire_check(lab, 0, "udp_remote/client-silent-peer", NULL);
 }
 
-Test(udp_remote_book, client_retries_until_a_datagram_gets_through, SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9"), .timeout = 30)
+Test(udp_remote_book, client_retries_until_a_datagram_gets_through,
+     SCT_CONTRACT("C-udp_remote-8 C-udp_remote-9"), .timeout = 30)
 {
         for (unsigned k = 1; k <= 4; k++) {
                 char suffix[16];
@@ -595,7 +605,8 @@ Test(udp_remote_book, client_accepts_a_late_reply, SCT_CONTRACT("C-udp_remote-11
         sct_wire_check(lab, 0, "udp_remote/client-late-reply", NULL);
 }
 
-Test(udp_remote_book, client_ignores_replies_from_other_ports, SCT_CONTRACT("C-udp_remote-12"), .timeout = 20)
+Test(udp_remote_book, client_ignores_replies_from_other_ports, SCT_CONTRACT("C-udp_remote-12"),
+     .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         /* "Spoofed reply" from port 1061 first, the real reply 30 ms later. */
@@ -608,7 +619,8 @@ Test(udp_remote_book, client_ignores_replies_from_other_ports, SCT_CONTRACT("C-u
         sct_wire_check(lab, 0, "udp_remote/client-spoofed-reply", (const uint16_t[]){1061, 0});
 }
 
-Test(udp_remote_book, client_refused_fails_at_once, SCT_CONTRACT("C-udp_remote-13 C-common-8"), .timeout = 20)
+Test(udp_remote_book, client_refused_fails_at_once, SCT_CONTRACT("C-udp_remote-13 C-common-8"),
+     .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
         struct sc_proc *peer, *cli = client_on_pair(lab, NULL, &peer);
@@ -634,7 +646,8 @@ Test(udp_remote_book, client_refused_fails_at_once, SCT_CONTRACT("C-udp_remote-1
                      n, sct_evidence(lab));
 }
 
-Test(udp_remote_book, client_port_option, SCT_CONTRACT("C-udp_remote-14 C-udp_remote-6"), .timeout = 20)
+Test(udp_remote_book, client_port_option, SCT_CONTRACT("C-udp_remote-14 C-udp_remote-6"),
+     .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_loopback("h1");
         const char *peer_argv[] = {sct_peer(), "udp", "2062", NULL};
@@ -653,7 +666,8 @@ Test(udp_remote_book, client_port_option, SCT_CONTRACT("C-udp_remote-14 C-udp_re
 
 /* ---- big_sender ------------------------------------------------------ */
 
-Test(big_sender_book, fits_on_loopback_as_one_df_packet, SCT_CONTRACT("C-big_sender-1 C-big_sender-2"), .timeout = 20)
+Test(big_sender_book, fits_on_loopback_as_one_df_packet,
+     SCT_CONTRACT("C-big_sender-1 C-big_sender-2"), .timeout = 20)
 {
         const char *prog = sct_prog("big_sender");
         struct sc_lab *lab;
@@ -694,7 +708,8 @@ Test(big_sender_book, fits_on_loopback_as_one_df_packet, SCT_CONTRACT("C-big_sen
         sct_wire_check(lab, 0, "big_sender/loopback", NULL);
 }
 
-Test(big_sender_book, reports_the_path_mtu_and_sends_nothing, SCT_CONTRACT("C-big_sender-1 C-big_sender-3"), .timeout = 20)
+Test(big_sender_book, reports_the_path_mtu_and_sends_nothing,
+     SCT_CONTRACT("C-big_sender-1 C-big_sender-3"), .timeout = 20)
 {
         static const int mtus[] = {1500, 1280, 9000};
         const char *prog = sct_prog("big_sender");
@@ -765,7 +780,8 @@ static void wire_both(struct sc_lab *lab, const char *who, const char *name)
         sct_wire_check(lab, 1, ref, NULL);
 }
 
-Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-2 C-udp_broadcast-3"), .timeout = 30)
+Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only,
+     SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-2 C-udp_broadcast-3"), .timeout = 30)
 {
         const char *prog = sct_prog("udp_broadcast");
 
@@ -802,7 +818,8 @@ Test(udp_broadcast_book, server_hears_broadcasts_of_its_segment_only, SCT_CONTRA
         }
 }
 
-Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-3"), .timeout = 20)
+Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast,
+     SCT_CONTRACT("C-udp_broadcast-1 C-udp_broadcast-3"), .timeout = 20)
 {
         const char *prog = sct_prog("udp_broadcast");
         struct sc_lab *lab = broadcast_lab();
@@ -817,7 +834,8 @@ Test(udp_broadcast_book, server_bound_to_unicast_hears_no_broadcast, SCT_CONTRAC
         wire_both(lab, "server", "unicast-bound");
 }
 
-Test(udp_broadcast_book, client_sends_one_broadcast_datagram, SCT_CONTRACT("C-udp_broadcast-4 C-common-6"), .timeout = 30)
+Test(udp_broadcast_book, client_sends_one_broadcast_datagram,
+     SCT_CONTRACT("C-udp_broadcast-4 C-common-6"), .timeout = 30)
 {
         static const char *const targets[] = {"10.0.1.255", "<broadcast>"};
         static const char *const names[] = {"subnet", "limited"};
