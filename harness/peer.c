@@ -25,10 +25,11 @@
  *       error prints `error errno=N (text) mtu=M` and exits 1.
  *   sc-peer whoami   prints `hostname=H addr=A`, A being what the
  *       host's resolver makes of gethostname().
- *   sc-peer udp-client HOST PORT [--wait MS] MSG...
+ *   sc-peer udp-client HOST PORT [--wait MS] [--until-reply] MSG...
  *       From one unconnected socket, sends each MSG as a datagram and waits
  *       up to MS (default 1000) for a datagram from anyone, logged as
  *       `reply mono=... from=ip:port len=N data=<hex>`, or `noreply`.
+ *       --until-reply: stops after the first reply (retries of one question).
  *   sc-peer tcp-client HOST PORT [--wait MS] [--reset] [--expect-eof]
  *                      [--echo-bytes N] MSG...
  *       Connects (`connected local=ip:port`), sends each MSG and reads once
@@ -380,13 +381,20 @@ static int run_udp_client(const char *host, unsigned port, int argc, char **argv
         struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
         static uint8_t buf[65536], in[65536];
         long wait_ms = 1000;
+        bool until_reply = false;
         int fd = socket(AF_INET, SOCK_DGRAM, 0), i = 0;
 
         if (fd < 0 || inet_pton(AF_INET, host, &to.sin_addr) != 1)
                 die("udp-client target");
-        if (argc >= 2 && strcmp(argv[0], "--wait") == 0) {
-                wait_ms = atol(argv[1]);
-                i = 2;
+        for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+                if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
+                        wait_ms = atol(argv[++i]);
+                } else if (strcmp(argv[i], "--until-reply") == 0) {
+                        until_reply = true;
+                } else {
+                        fprintf(stderr, "usage: sc-peer udp-client: bad '%s'\n", argv[i]);
+                        return 2;
+                }
         }
         for (; i < argc; i++) {
                 size_t n = decode_msg(argv[i], buf, sizeof(buf));
@@ -407,6 +415,8 @@ static int run_udp_client(const char *host, unsigned port, int argc, char **argv
                                 die("recvfrom");
                         log_io("reply", &from, in, (size_t)r);
                 }
+                if (until_reply)
+                        break; /* the rest were only there in case this went unanswered */
         }
         return 0;
 }
@@ -430,12 +440,18 @@ static int echo_bytes(int fd, size_t n, long wait_ms)
 
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLIN | (sent < n ? POLLOUT : 0)};
-                int ready = poll(&p, 1, (int)wait_ms);
+                int ready;
                 ssize_t r;
 
+                /* All came back: half-close now, not after wait_ms of silence. */
+                if (got == n && !half_closed) {
+                        shutdown(fd, SHUT_WR);
+                        half_closed = true;
+                }
+                ready = poll(&p, 1, (int)wait_ms);
                 if (ready < 0 && errno == EINTR)
                         continue;
-                if (ready <= 0 || got == n) {
+                if (ready <= 0) {
                         if (half_closed)
                                 break; /* no end came after the half-close */
                         shutdown(fd, SHUT_WR);
@@ -584,7 +600,7 @@ int main(int argc, char **argv)
                         "       sc-peer ping HOST PORT N\n"
                         "       sc-peer send HOST PORT [--broadcast] [--df] [--size N] [--count N] "
                         "[--interval MS] [--text T]\n"
-                        "       sc-peer udp-client HOST PORT [--wait MS] MSG...\n"
+                        "       sc-peer udp-client HOST PORT [--wait MS] [--until-reply] MSG...\n"
                         "       sc-peer tcp-client HOST PORT [--wait MS] [--reset] [--expect-eof] "
                         "[--echo-bytes N] MSG...\n"
                         "       sc-peer whoami\n");
