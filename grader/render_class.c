@@ -94,7 +94,7 @@ static void program_rates(json_t *grades, struct rates *r)
 static int write_csv(const struct gr_ctx *ctx, json_t *grades)
 {
         struct gr_buf b = {0};
-        char path[PATH_MAX], num[64];
+        char path[PATH_MAX];
         json_t *g;
         size_t i;
         int r;
@@ -111,19 +111,19 @@ static int write_csv(const struct gr_ctx *ctx, json_t *grades)
                 csv_cell(&b, gr_jstr(g, "student"), false);
                 csv_cell(&b, gr_jstr(g, "verdict"), false);
                 csv_cell(&b, !strcmp(gr_jstr(g, "verdict"), "CONFORMANT") ? "yes" : "no", false);
-                snprintf(num, sizeof(num), "%lld,%d,%d,%d,%d,%.1f", gr_jint(g, "seed"), bp, bf, bs, fl,
-                         gr_jreal(g, "wall_s"));
-                csv_cell(&b, num, false);
-                for (int p = 0; p < NCOL; p++) {
-                        snprintf(num, sizeof(num), "%d,%d,%d", c[p][0][0], c[p][0][1], c[p][0][2]);
-                        csv_cell(&b, num, false);
-                }
+                /* numbers need no quoting: several cells at once */
+                gr_bprintf(&b, "%lld,%d,%d,%d,%d,%.1f,", gr_jint(g, "seed"), bp, bf, bs, fl,
+                           gr_jreal(g, "wall_s"));
+                for (int p = 0; p < NCOL; p++)
+                        gr_bprintf(&b, "%d,%d,%d,", c[p][0][0], c[p][0][1], c[p][0][2]);
                 char *nf = joined(json_object_get(bl, "newly_fail"), " ");
                 char *np = joined(json_object_get(bl, "newly_pass"), " ");
                 char *notes = joined(json_object_get(g, "notes"), "; ");
-                snprintf(num, sizeof(num), "%zu,%zu", json_array_size(json_object_get(bl, "newly_fail")),
-                         json_array_size(json_object_get(bl, "newly_pass")));
-                csv_cell(&b, bl ? num : ",", false);
+                if (bl)
+                        gr_bprintf(&b, "%zu,%zu,", json_array_size(json_object_get(bl, "newly_fail")),
+                                   json_array_size(json_object_get(bl, "newly_pass")));
+                else
+                        gr_bputs(&b, ",,");
                 csv_cell(&b, nf, false);
                 csv_cell(&b, np, false);
                 csv_cell(&b, notes, true);
