@@ -555,9 +555,10 @@ static int ng_shb(struct ng *ng, size_t off, size_t end, bool first, char *err, 
         struct sc_pcap *cap = ng->cap;
         uint16_t major = 0;
 
-        if (first && end - off < 28) {
+        /* end excludes the trailing length: 24 bytes is a section header without options. */
+        if (first && end - off < 24) {
                 set_err(err, errlen, "pcapng section header truncated: %zu of 28 bytes",
-                        end - off);
+                        end - off + 4);
                 return -EINVAL;
         }
         file_u16(cap->data, end, off + 12, ng->be, &major);

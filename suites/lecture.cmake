@@ -18,3 +18,7 @@ endforeach()
 add_test(NAME regen_captures/install_and_report
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/check-regen.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(regen_captures/install_and_report PROPERTIES TIMEOUT 30 LABELS "unit")
+
+# The pcapng writer against our reader and libpcap's (unit tests).
+sc_add_suite(test_pcapng SOURCES test_pcapng.c LABELS unit decode TIMEOUT 30)
+target_link_libraries(test_pcapng PRIVATE PkgConfig::PCAP)
