@@ -79,12 +79,23 @@ double sct_wall(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * How far a program's clock may trail ours.  ctime() with no argument reads
+ * time(2), which glibc answers from the kernel's coarse clock (updated once
+ * a tick, up to 10 ms behind CLOCK_REALTIME at HZ=100); Python's
+ * time.ctime() does the same.  The faithful port was seen stamping the
+ * previous second 5 ms after our clock had turned.  50 ms covers a tick
+ * with room to spare and is far from any error this check looks for
+ * (hours for a zone, a second and more for a stale stamp).
+ */
+#define COARSE_S 0.05
+
 void sct_wait_past_second(double t)
 {
         double next = floor(t) + 1.0;
 
         /* Polls the clock: the condition is the time itself. */
-        while (sct_wall() < next + 0.005)
+        while (sct_wall() < next + COARSE_S + 0.005)
                 sc_nap(0.01);
 }
 
@@ -120,12 +131,12 @@ static time_t parse_local(const char *tz, const char *text, const char *fmt)
 /* What a wrong stamp is instead: its age against t0, or UTC. */
 static void diagnose(time_t local, time_t utc, double t0, double t1, char *out, size_t cap)
 {
-        if (utc >= (time_t)floor(t0) && utc <= (time_t)floor(t1))
+        if (utc >= (time_t)floor(t0 - COARSE_S) && utc <= (time_t)floor(t1))
                 snprintf(out, cap, "it is the time in UTC: the TZ of the environment was ignored");
-        else if (local >= 0 && local < (time_t)floor(t0))
+        else if (local >= 0 && local < (time_t)floor(t0 - COARSE_S))
                 snprintf(out, cap, "it is the local time of %.0f s before the request: read "
                          "earlier (at start-up, or per connection) and reused",
-                         floor(t0) - (double)local);
+                         floor(t0 - COARSE_S) - (double)local);
         else if (local > (time_t)floor(t1))
                 snprintf(out, cap, "it is %.0f s after the answer came", (double)local - floor(t1));
         else
@@ -136,7 +147,7 @@ bool sct_ctime_between(const char *stamp, double t0, double t1, char *why, size_
 {
         const char *tz = sct_tz();
         char first[32], last[32], diag[160];
-        time_t s0 = (time_t)floor(t0), s1 = (time_t)floor(t1);
+        time_t s0 = (time_t)floor(t0 - COARSE_S), s1 = (time_t)floor(t1);
 
         for (time_t s = s0; s <= s1; s++) {
                 char want[32];
@@ -176,7 +187,7 @@ bool sct_datetime_between(const char *text, double t0, double t1, char *why, siz
 
         /* Without a fraction the microseconds were zero: compare as ".000000". */
         snprintf(got, sizeof(got), n == 19 ? "%s.000000" : "%s", text);
-        datetime_of(tz, t0, lo, sizeof(lo));
+        datetime_of(tz, t0 - COARSE_S, lo, sizeof(lo));
         datetime_of(tz, t1, hi, sizeof(hi));
         /* Same layout, fixed width: text order is time order (a DST fold aside). */
         if ((n == 19 || n == 26) && strcmp(got, lo) >= 0 && strcmp(got, hi) <= 0)

@@ -8,8 +8,9 @@
  * daylight-saving time is in effect today, so a program that applies the
  * standard offset and forgets the rule is caught as well.  A stamp is
  * right when it is the local time of some instant between just before the
- * request and just after the answer: exact to the second, whatever the
- * machine's load, never a tolerance.
+ * request and just after the answer: to the second, whatever the machine's
+ * load, with 50 ms of slack below for a program that reads the kernel's
+ * coarse clock (time(2), as ctime() does), which trails ours by a tick.
  */
 #ifndef SOCKCHECK_LOCALTIME_H
 #define SOCKCHECK_LOCALTIME_H
@@ -32,8 +33,9 @@ const char *sct_tz(void);
 double sct_wall(void);
 
 /*
- * Waits until the wall clock is in a later second than t: a stamp read
- * at or before t is then visibly stale.  At most a second.
+ * Waits until the wall clock is in a later second than t, by more than
+ * that slack: a stamp read at or before t is then visibly stale.  At most
+ * 1.06 s.
  */
 void sct_wait_past_second(double t);
 
