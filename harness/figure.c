@@ -591,7 +591,7 @@ int sc_fig_sequence_svg(const struct sc_pcap *cap, const struct sc_fig_sequence 
         const char *lanes[8];
         int nlanes = 0, nev = 0;
         const int W = 980, TOP = 110, SPAN = 560;
-        double t0 = -1, tend = 0, scale, last_label = 0;
+        double t0 = -1, tend = 0, scale, last_label = 0, last_time = -100;
         size_t len = 0;
         FILE *f;
         char label[200];
@@ -704,9 +704,15 @@ int sc_fig_sequence_svg(const struct sc_pcap *cap, const struct sc_fig_sequence 
 
                         snprintf(label + used, sizeof(label) - used, ", dropped by rule %d", e->rule);
                 }
-                text(f, (LX(0) + LX(nlanes - 1)) / 2, ly, "middle", 12, col, NULL, label);
-                snprintf(label, sizeof(label), "%.1f ms", e->ts * 1000);
-                text(f, LX(0) - 70, y1 + 4, "end", 11, "#666", NULL, label);
+                /* A white halo keeps a label readable where an arrow crosses it. */
+                text(f, (LX(0) + LX(nlanes - 1)) / 2, ly, "middle", 12, col,
+                     "stroke=\"white\" stroke-width=\"4\" paint-order=\"stroke\"", label);
+                if (y1 - last_time >= 12) { /* times closer than a line: the first says it */
+                        snprintf(label, sizeof(label), tend < 0.01 ? "%.3f ms" : "%.1f ms",
+                                 e->ts * 1000);
+                        text(f, LX(0) - 70, y1 + 4, "end", 11, "#666", NULL, label);
+                        last_time = y1;
+                }
                 fputs("</g>\n", f);
         }
         fputs("</g>\n", f);

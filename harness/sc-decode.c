@@ -1,5 +1,5 @@
 /*
- * sc-decode - prints a capture as the harness sees it: the readable
+ * sc-decode - prints a capture (pcap or pcapng) as the harness sees it: the readable
  * timeline (default, with the lab's fates when FILE.pcap.fates exists) or
  * the canonical form the conformance suites compare (--canon).  It is how a
  * person looks at the evidence a failed test left, and how the golden texts
@@ -22,7 +22,9 @@
 static void usage(FILE *out)
 {
         fprintf(out,
-                "usage: sc-decode [--canon] [--fixed-ports PORT,...] [--fates FILE] FILE.pcap\n"
+                "usage: sc-decode [--canon] [--fixed-ports PORT,...] [--fates FILE] FILE\n"
+                "  FILE             a pcap or pcapng capture (the lab's capture.pcapng\n"
+                "                   shows each frame's link, direction and fate)\n"
                 "  --canon          print the canonical form instead of the timeline\n"
                 "  --fixed-ports    ports kept numeric in --canon, besides the book's\n"
                 "                   1060, 21567, 9999 and 12345\n"

@@ -627,7 +627,12 @@ int main(int argc, char **argv)
                 snprintf(progs, sizeof(progs), "%s", real);
                 port_given = true;
         } else {
-                snprintf(progs, sizeof(progs), "%s/../programs", dir);
+                char rel[PATH_MAX], real[PATH_MAX];
+
+                snprintf(rel, sizeof(rel), "%s/../programs", dir);
+                if (!realpath(rel, real) || strlen(real) >= sizeof(progs))
+                        snprintf(real, sizeof(real), "%s", rel);
+                snprintf(progs, sizeof(progs), "%.2000s", real);
         }
         if (sc_mkdirs(out) < 0) {
                 fprintf(stderr, "sc-lecture: %s\n", sc_error());
