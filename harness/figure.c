@@ -285,7 +285,8 @@ int sc_fig_backoff_svg(const struct sc_pcap *cap, const struct sc_fig_backoff *o
                 snprintf(label, sizeof(label), "+%.0f ms (expected 1600)",
                          (o->gave_up_s - t[nsend - 1]) * 1000);
                 text(f, (X(t[nsend - 1]) + x) / 2, y - 8, "middle", 12, "#333", NULL, label);
-                snprintf(label, sizeof(label), "gave up at %.3f s", o->gave_up_s);
+                /* No packet marks a give-up: this is when the harness saw the client end. */
+                snprintf(label, sizeof(label), "ended at %.3f s", o->gave_up_s);
                 text(f, x - 4, 86, "end", 12, "#000", NULL, label);
         }
         fputs("</g>\n", f);

@@ -16,7 +16,8 @@ struct sc_fig_backoff {
         const char *title;
         uint32_t client;     /* the client's address (network order) */
         uint16_t port;       /* the server's port */
-        double gave_up_s;    /* when the client gave up, from its first send; < 0: it did not */
+        double gave_up_s;    /* when the client was seen ending (no packet marks a give-up),
+                                from its first send; < 0: it did not give up */
 };
 
 /*
