@@ -121,9 +121,11 @@ marks)
 		f=$dir/$s/capture.pcapng
 		times=$(ts -r "$f" -Y 'frame.interface_name == "lan/alpha" && ip.src == 10.0.1.1 && udp.dstport == 1060' \
 			-T fields -e frame.time_epoch -e frame.number | tr '\n' ' ')
-		python3 - "$dir/$s/backoff.svg" "$times" "$s" <<'PY' || exit 1
+		reply=$(ts -r "$f" -Y 'frame.interface_name == "lan/alpha" && ip.dst == 10.0.1.1 && udp.srcport == 1060' \
+			-T fields -e frame.time_epoch -e frame.number | head -1)
+		python3 - "$dir/$s/backoff.svg" "$times" "$s" "$reply" <<'PY' || exit 1
 import re, sys, xml.etree.ElementTree as ET
-svg, times, name = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+svg, times, name, reply = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4].split()
 ns = {"s": "http://www.w3.org/2000/svg"}
 root = ET.parse(svg).getroot()
 tl = root.find(".//s:g[@id='timeline']", ns)
@@ -145,7 +147,15 @@ drops = [g for g in marks if "drop" in g.get("class").split()]
 want_drops = 3 if name == "udp_remote-drops" else 0
 if len(drops) != want_drops:
     sys.exit("FAIL: %s: %d red crosses, expected %d" % (name, len(drops), want_drops))
-print("%s: %d marks where the capture puts them (%d dropped)" % (name, len(marks), len(drops)))
+r = tl.find("s:g[@class='reply']", ns)
+if bool(reply) != (r is not None):
+    sys.exit("FAIL: %s: the capture %s a reply, the figure %s" % (name, "has" if reply else "has no", "shows one" if r is not None else "does not"))
+if reply:
+    want = float(reply[0]) - epochs[0]
+    tip = float(re.match(r"M([-0-9.]+)", list(r)[0].get("d")).group(1))
+    if int(r.get("data-frame")) != int(reply[1]) or abs(float(r.get("data-t")) - want) > 2e-6 or abs(tip - (x0 + want * pps)) > 0.5:
+        sys.exit("FAIL: %s: the reply mark (frame %s, x=%.2f) is not where frame %s at %.6f s puts it" % (name, r.get("data-frame"), tip, reply[1], want))
+print("%s: %d marks where the capture puts them (%d dropped%s)" % (name, len(marks), len(drops), ", and the reply" if reply else ""))
 PY
 	done
 	;;
