@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The port of the first UDP socket bound to want in pid's namespace, or 0. */
 static uint16_t udp_port_of(pid_t pid, in_addr_t want)
@@ -32,14 +33,30 @@ static uint16_t udp_port_of(pid_t pid, in_addr_t want)
         return port;
 }
 
+/*
+ * Has pid left our network namespace for its lab host's?  Just after the
+ * spawn it may still be in ours, and our table is not the host's (it was
+ * seen holding another test's 127.0.0.1 socket).
+ */
+static bool in_other_netns(pid_t pid)
+{
+        char path[64], theirs[64] = "", ours[64] = "";
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+        if (readlink(path, theirs, sizeof(theirs) - 1) < 0 ||
+            readlink("/proc/self/ns/net", ours, sizeof(ours) - 1) < 0)
+                return false;
+        return strcmp(theirs, ours) != 0;
+}
+
 uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeout_s,
                                const struct sc_lab *lab)
 {
         double end = sc_now() + timeout_s;
         in_addr_t want = inet_addr(addr);
-        uint16_t port;
+        uint16_t port = 0;
 
-        while ((port = udp_port_of(sc_proc_pid(p), want)) == 0) {
+        while (!in_other_netns(sc_proc_pid(p)) || (port = udp_port_of(sc_proc_pid(p), want)) == 0) {
                 cr_assert(sc_proc_running(p), "the server %s before binding a UDP socket to %s; "
                           "stderr ends: %s; %s", sc_proc_end(p), addr,
                           sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));

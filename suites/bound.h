@@ -13,7 +13,8 @@
  * for INADDR_ANY) and returns its port, read from the kernel's socket table
  * of p's network namespace; fails the test after timeout_s.  For `-p 0`,
  * where only the kernel knows the port.  Needs a host of its own (a lab
- * namespace), where the server's is the only such socket.
+ * namespace, never the machine's own), where the server's is the only
+ * such socket.
  */
 uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeout_s,
                                const struct sc_lab *lab);
