@@ -3,8 +3,11 @@
  * (pcapfile.c, which the timeline, the figures and the wire checks use)
  * and libpcap's, an independent one.  Also the reader on files our writer
  * never makes: big-endian, microsecond and binary-fraction timestamps,
- * and damage (a cut block, an undescribed interface, a bad magic).  The
- * whole chain with tshark is checked in check-lecture.sh.
+ * and damage (a cut block, an undescribed interface, a bad magic).  Then
+ * the lab's capture.pcapng itself: duplicates and reordering told in its
+ * comments, and one packet id for a datagram on every link it crossed,
+ * routed ones included.  The whole chain with tshark is checked in
+ * check-lecture.sh.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -19,8 +22,9 @@
 #include "decode.h"
 #include "framegen.h"
 #include "pcapng.h"
+#include "sct.h"
 
-TestSuite(pcapng);
+TestSuite(pcapng, .fini = sct_cleanup);
 
 #define T0 1700000000123456789ULL
 
@@ -213,4 +217,125 @@ Test(pcapng, damage_keeps_what_was_read_and_says_where, .timeout = 10)
                 free(copy);
         }
         sc_png_free(&w);
+}
+
+/* ---- the lab's capture.pcapng ---- */
+
+static struct sc_pcap *lab_capture(struct sc_lab *lab)
+{
+        char path[1200], err[256];
+        struct sc_pcap *cap = NULL;
+
+        sct_finish_captures(lab, NULL);
+        snprintf(path, sizeof(path), "%s/capture.pcapng", sc_lab_dir(lab));
+        cr_assert_eq(sc_pcap_load(path, &cap, err, sizeof(err)), 0, "%s", err);
+        return cap;
+}
+
+static struct sc_proc *silent(struct sc_lab *lab, int host, const char *name, const char *port)
+{
+        const char *argv[] = {sct_peer(), "udp", port, "--silent", NULL};
+
+        return sct_server(lab, host, name, IPPROTO_UDP, (uint16_t)atoi(port), argv);
+}
+
+Test(pcapng, lab_tells_duplicates_and_reordering, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        struct sc_rule dup = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .port = 7000,
+                              .dup_prob = 1.0};
+        struct sc_rule reo = {.segment = 0, .from_host = 0, .proto = IPPROTO_UDP, .port = 7001,
+                              .reorder_every = 2};
+        const char *d_argv[] = {sct_peer(), "send", "10.0.1.2", "7000", "--count", "1", NULL};
+        const char *r_argv[] = {sct_peer(), "send", "10.0.1.2", "7001", "--count", "2",
+                                "--interval", "20", NULL};
+        struct sc_proc *rx;
+        struct sc_pcap *cap;
+        size_t dups = 0, dup_of = 0, held = 0, reordered = 0, first_in = 0;
+
+        SCT_OK(sc_lab_impair(lab, &dup));
+        SCT_OK(sc_lab_impair(lab, &reo));
+        SCT_OK(sc_lab_start(lab));
+        rx = silent(lab, 1, "rx", "7000");
+        silent(lab, 1, "rx-reorder", "7001");
+        sct_expect_exit(sct_run(lab, 0, "tx-dup", NULL, d_argv), 0, 5);
+        sct_expect_exit(sct_run(lab, 0, "tx-reorder", NULL, r_argv), 0, 5);
+        cr_assert(sct_peer_wait(rx, "recv", 2, 2.0), "the duplicate did not arrive (%s)",
+                  sct_evidence(lab));
+        sc_nap(0.3); /* a held frame waits for the next one, at most 200 ms */
+        cap = lab_capture(lab);
+        for (size_t i = 0; i < cap->count; i++) {
+                const struct sc_packet *p = &cap->pkts[i];
+                const char *c = p->comment ? p->comment : "";
+
+                if (p->dport == 7000 && (p->epb_flags & 3) == SC_PNG_INBOUND && !first_in &&
+                    !strstr(c, "duplicate of"))
+                        first_in = i + 1;
+                dups += strstr(c, "duplicated by rule 1 [fate=duplicate rule=1]") != NULL;
+                if (strstr(c, "duplicate of frame ")) {
+                        dup_of = (size_t)atoi(strstr(c, "duplicate of frame ") + 19);
+                        cr_assert_eq(p->packet_id, cap->pkts[dup_of - 1].packet_id,
+                                     "a duplicate and its original have one packet id");
+                }
+                held += strstr(c, "held behind the next packet by rule 2 [fate=reorder rule=2]") != NULL;
+                reordered += strstr(c, "reordered by rule 2 (sent as frame ") != NULL;
+        }
+        cr_assert_eq(dups, 1, "one frame duplicated by rule 1, comments say %zu (%s)", dups,
+                     sct_evidence(lab));
+        cr_assert(first_in && dup_of == first_in,
+                  "the second copy names the first delivered one (frame %zu), it says %zu (%s)",
+                  first_in, dup_of, sct_evidence(lab));
+        cr_assert_eq(held, 1, "one frame held by rule 2, comments say %zu (%s)", held,
+                     sct_evidence(lab));
+        cr_assert_eq(reordered, 1, "its delivery says it was reordered: %zu (%s)", reordered,
+                     sct_evidence(lab));
+        sc_pcap_free(cap);
+}
+
+Test(pcapng, one_packet_id_across_a_router, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_routed(true);
+        const char *argv[] = {sct_peer(), "send", "10.0.2.4", "7000", "--count", "2", NULL};
+        struct sc_proc *rx;
+        struct sc_pcap *cap;
+        uint64_t id[2] = {0, 0};
+        int seen[2][4] = {{0}}; /* per datagram: left/sender out, left/router in, right/router out, right/h4 in */
+
+        SCT_OK(sc_lab_start(lab));
+        rx = silent(lab, SCT_H4, "rx", "7000");
+        sct_expect_exit(sct_run(lab, SCT_SENDER, "tx", NULL, argv), 0, 5);
+        cr_assert(sct_peer_wait(rx, "recv", 2, 2.0), "h4 heard nothing (%s)", sct_evidence(lab));
+        cap = lab_capture(lab);
+        for (size_t i = 0; i < cap->count; i++) {
+                const struct sc_packet *p = &cap->pkts[i];
+                const char *ifn = cap->ifs[p->ifindex].name;
+                int d, where = -1;
+
+                if (p->dport != 7000)
+                        continue;
+                d = p->payload_caplen && p->payload[0] == '2';
+                if (!strcmp(ifn, "left/sender") && (p->epb_flags & 3) == SC_PNG_OUTBOUND)
+                        where = 0, id[d] = p->packet_id;
+                else if (!strcmp(ifn, "left/router") && (p->epb_flags & 3) == SC_PNG_INBOUND)
+                        where = 1;
+                else if (!strcmp(ifn, "right/router") && (p->epb_flags & 3) == SC_PNG_OUTBOUND)
+                        where = 2;
+                else if (!strcmp(ifn, "right/h4") && (p->epb_flags & 3) == SC_PNG_INBOUND)
+                        where = 3;
+                cr_assert(where >= 0, "datagram %d on %s, direction %u: not on its path (%s)", d + 1,
+                          ifn, p->epb_flags & 3, sct_evidence(lab));
+                cr_assert(p->has_packet_id, "frame %zu has no packet id", i + 1);
+                if (where > 0)
+                        cr_assert_eq(p->packet_id, id[d],
+                                     "datagram %d on %s has id %llu, on left/sender %llu (%s)",
+                                     d + 1, ifn, (unsigned long long)p->packet_id,
+                                     (unsigned long long)id[d], sct_evidence(lab));
+                seen[d][where]++;
+        }
+        for (int d = 0; d < 2; d++)
+                for (int w = 0; w < 4; w++)
+                        cr_assert_eq(seen[d][w], 1, "datagram %d seen %d times at hop %d (%s)", d + 1,
+                                     seen[d][w], w, sct_evidence(lab));
+        cr_assert_neq(id[0], id[1], "two datagrams, two ids");
+        sc_pcap_free(cap);
 }
