@@ -38,7 +38,7 @@
 struct opts {
         const char *root, *build, *class_dir, *out, *baseline, *tier;
         int jobs;
-        bool seed_given, resume, merge, progress_tty;
+        bool seed_given, resume, merge, progress_tty, auto_jobs;
         unsigned long seed;
         int shard_k, shard_n, deadline;
         const char *only[256];
@@ -56,7 +56,7 @@ static double t0;
 
 static void usage(FILE *f)
 {
-        fputs("usage: scripts/grade CLASS_DIR [-o OUT] [--jobs N] [--seed N] [--resume]\n"
+        fputs("usage: scripts/grade CLASS_DIR [-o OUT] [--jobs N|auto] [--seed N] [--resume]\n"
               "                     [--only NAME...] [--baseline OLD_OUT] [--shard K/N]\n"
               "                     [--limit K=V]... [--tier book|robust|all] [--deadline S]\n"
               "       scripts/grade --merge [-o OUT] SHARD_OUT...\n"
@@ -176,8 +176,13 @@ static void recompute_verdict(json_t *g)
                 json_object_set_new(g, "verdict", json_string("CONFORMANT"));
 }
 
+static json_t *class_names; /* the students of this run's class (or shard) */
+static const char *class_name;
+static int render_class_from(json_t *names, const char *class_name);
+
 static void finalize(struct gr_student *s)
 {
+        static double last_render;
         char path[PATH_MAX], dur[32];
         int counts[GR_NPROGRAMS + 1][3][3], flaky, bp, bf, bs;
         time_t now = time(NULL);
@@ -209,6 +214,11 @@ static void finalize(struct gr_student *s)
                 printf(", %d FLAKY", flaky);
         printf("  seed %lu  %s  -> %s/report.txt\n", s->seed, dur, s->dir);
         fflush(stdout);
+        /* the page stays current while a long class runs (not more often than every 5 s) */
+        if (class_names && gr_now() - last_render > 5) {
+                render_class_from(class_names, class_name);
+                last_render = gr_now();
+        }
         progress(!o.progress_tty);
 }
 
@@ -594,6 +604,44 @@ static bool in_only(const char *name)
         return false;
 }
 
+/* The share of CPU time the whole machine spent idle since the last call. */
+static double cpu_idle_fraction(void)
+{
+        static unsigned long long last_idle, last_total;
+        unsigned long long v[10] = {0}, idle, total = 0;
+        FILE *f = fopen("/proc/stat", "r");
+        double frac = 0;
+
+        if (!f)
+                return 0;
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) == 8) {
+                for (int i = 0; i < 8; i++)
+                        total += v[i];
+                idle = v[3] + v[4];
+                if (total > last_total)
+                        frac = (double)(idle - last_idle) / (double)(total - last_total);
+                last_idle = idle;
+                last_total = total;
+        }
+        fclose(f);
+        return frac;
+}
+
+static long mem_available_mib(void)
+{
+        char line[256];
+        long kb = -1;
+        FILE *f = fopen("/proc/meminfo", "r");
+
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kb / 1024;
+}
+
 static void stop_all(pid_t *guards, int nslots)
 {
         for (int i = 0; i < nslots; i++)
@@ -675,8 +723,9 @@ static int grade_class(void)
                 nsel++;
         }
         load_baseline();
-        printf("grade: class %s: %zu students%s, %zu to grade, %d slots\n", cname,
-               json_array_size(names), o.shard_n > 1 ? " in this shard" : "", nsel, o.jobs);
+        printf("grade: class %s: %zu students%s, %zu to grade, %d slots%s\n", cname,
+               json_array_size(names), o.shard_n > 1 ? " in this shard" : "", nsel, o.jobs,
+               o.auto_jobs ? " (more while the cores idle; --jobs N fixes it)" : "");
         if (nresumed)
                 printf("grade: %zu unchanged (same files, seed and options) kept from %s\n", nresumed,
                        o.out);
@@ -685,10 +734,22 @@ static int grade_class(void)
         printf("grade: output in %s\n", o.out);
         fflush(stdout);
 
+        /*
+         * The class files now, before any check: class.json holds the class
+         * seed, so a run killed even with SIGKILL resumes with the same seeds;
+         * they are rendered again as students finish and at the end.
+         */
+        class_names = names;
+        class_name = cname;
+        render_class_from(names, cname);
+
         /* ---- the slots ---- */
-        int nslots = o.jobs;
-        pid_t *guards = calloc(nslots, sizeof(*guards));
-        struct gr_student **in_slot = calloc(nslots, sizeof(*in_slot));
+        /* --jobs auto: start with one slot a core, add one while the cores idle */
+        int nslots = o.jobs, max_slots = o.auto_jobs ? 4 * o.jobs : o.jobs;
+        double last_growth = gr_now();
+        pid_t *guards = calloc(max_slots, sizeof(*guards));
+        struct gr_student **in_slot = calloc(max_slots, sizeof(*in_slot));
+        cpu_idle_fraction();
         struct gr_student **queue = calloc(cls.n + 1, sizeof(*queue)),
                           **waiting = calloc(cls.n + 1, sizeof(*waiting));
         size_t qhead = 0, qtail = 0, nwait = 0;
@@ -724,6 +785,21 @@ static int grade_class(void)
                                         interrupted = true;
                         }
                 }
+                /*
+                 * A check mostly waits on timers and the network: while every
+                 * slot is busy, students wait, and the machine's CPUs were more
+                 * than a quarter idle over the last few seconds, one more slot.
+                 */
+                if (gr_now() - last_growth >= 3) {
+                        double idle = cpu_idle_fraction();
+                        last_growth = gr_now();
+                        if (nslots < max_slots && n_running == nslots && qhead < qtail && idle > 0.25 &&
+                            mem_available_mib() > 1024) {
+                                nslots++;
+                                progress_clear();
+                                printf("grade: the cores are %.0f%% idle: %d slots\n", 100 * idle, nslots);
+                        }
+                }
                 if (interrupted)
                         break;
                 for (int k = 0; k < nslots; k++) {
@@ -750,7 +826,7 @@ static int grade_class(void)
         if (interrupted) {
                 progress_clear();
                 fprintf(stderr, "grade: interrupted: stopping %d running check(s)\n", n_running);
-                stop_all(guards, nslots);
+                stop_all(guards, max_slots);
         }
         /* reruns, each alone: every slot is idle now */
         for (size_t i = 0; i < nwait && !interrupted; i++) {
@@ -888,6 +964,7 @@ int main(int argc, char **argv)
         t0 = gr_now();
         o.tier = "all";
         o.jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        o.auto_jobs = true;
         o.deadline = 1800;
         o.caps.max_bytes = 64ULL << 20;
         o.caps.max_files = 2000;
@@ -914,9 +991,14 @@ int main(int argc, char **argv)
                 case OPT_BUILD: o.build = optarg; break;
                 case 'o': o.out = optarg; break;
                 case 'j':
+                        if (!strcmp(optarg, "auto")) {
+                                o.auto_jobs = true;
+                                break;
+                        }
+                        o.auto_jobs = false;
                         o.jobs = (int)strtol(optarg, &end, 10);
                         if (*end || o.jobs < 1 || o.jobs > 256)
-                                die("--jobs takes a number from 1 to 256, not '%s'", optarg);
+                                die("--jobs takes auto or a number from 1 to 256, not '%s'", optarg);
                         break;
                 case OPT_SEED:
                         o.seed = strtoul(optarg, &end, 10);
