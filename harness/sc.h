@@ -18,6 +18,7 @@
 #ifndef SOCKCHECK_SC_H
 #define SOCKCHECK_SC_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -177,7 +178,6 @@ struct sc_capture_stats {
  */
 int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats);
 
-/* Builds the lab (namespaces, links, switch).  Waits until all links are up. */
 /*
  * A lab with captures also writes <lab dir>/capture.pcapng (harness/README.md,
  * "pcapng and figures"): every captured link as an interface ("lan/alpha"),
@@ -189,6 +189,7 @@ int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats);
  */
 int sc_lab_note(struct sc_lab *lab, const char *key, const char *value);
 
+/* Builds the lab (namespaces, links, switch).  Waits until all links are up. */
 int sc_lab_start(struct sc_lab *lab);
 
 /* Stops every process the lab still runs, tears everything down, frees. */
@@ -210,7 +211,21 @@ struct sc_proc_opts {
         bool stdin_open;            /* keep stdin open for sc_proc_write */
         const char *name;           /* evidence stem: <lab dir>/<name>.stdout, .stderr */
         double timeout_s;           /* killed after this long (0 = 30 s) */
+        /*
+         * Our own programs and peers only.  Everything else - every program
+         * of a port under test - runs in the jail (jail.c): its own uid, a
+         * fresh root with the port read-only at /port, no capabilities,
+         * seccomp, the limits of sc_limits(), output capped.
+         */
+        bool trusted;
 };
+
+/*
+ * sc_spawn's error when the jail cannot be built here (no namespaces, a
+ * mount refused): a harness error, never the port's fault.  Suites report
+ * it as a skip whose reason starts with "harness error:".
+ */
+#define SC_EHARNESS ENOTRECOVERABLE
 
 /*
  * Starts a program inside a lab host, in its own PID namespace (its whole
@@ -255,13 +270,44 @@ int sc_proc_status(struct sc_proc *p);
 /* Exit code if it exited, -1 otherwise (signal, timeout, running). */
 int sc_proc_exit_code(struct sc_proc *p);
 bool sc_proc_timed_out(struct sc_proc *p);
-/* "running", "exited 1", "killed by SIGSEGV", "timed out after 5.0 s". */
+/*
+ * How it ended, in words: "running", "exited 1", "killed by SIGSEGV",
+ * "timed out after 5.0 s", and for a jailed program what it ran into:
+ * "killed: memory limit (256 MiB) reached", "killed: process limit (64)
+ * reached", "stopped: more than 1 MiB on stdout", "killed: CPU limit (10 s)",
+ * "ignored SIGINT and SIGTERM: killed", "stopped itself (SIGSTOP); ...",
+ * "could not run: its interpreter /usr/bin/python9 is not installed ...".
+ */
 const char *sc_proc_end(struct sc_proc *p);
+/* Did the harness fail to start it (never the program's fault)? */
+bool sc_proc_harness_error(struct sc_proc *p);
 /* The program's pid as the harness sees it (the supervisor's pid). */
 pid_t sc_proc_pid(const struct sc_proc *p);
 
 /* Stops it if still running and frees.  The lab frees leftovers too. */
 void sc_proc_free(struct sc_proc *p);
+
+/* ---- limits of a jailed program ------------------------------------- */
+
+/* Per program run; defaults a faithful port never notices (see limits.c). */
+struct sc_limits {
+        double cpu_s;         /* CPU seconds, all its processes together (10) */
+        uint64_t mem_bytes;   /* memory, all its processes together (256 MiB) */
+        unsigned nproc;       /* processes and threads (64) */
+        uint64_t fsize_bytes; /* the largest file it may write (16 MiB) */
+        unsigned nofile;      /* open files (256) */
+        uint64_t out_bytes;   /* stdout and stderr, each (1 MiB): then it is stopped */
+};
+
+/* The limits in force: the defaults, with SOCKCHECK_LIMITS ("mem=512M,cpu=20") applied. */
+const struct sc_limits *sc_limits(void);
+/* Applies a "key=value,..." spec to lim; keys cpu, mem, procs, fsize, files, out. */
+int sc_limits_parse(const char *spec, struct sc_limits *lim);
+/*
+ * Lines for a report: each limit, the mechanism that enforces it in this
+ * mode, and what is weaker here than as root ("memory: RLIMIT_AS, no cgroup").
+ */
+int sc_jail_describe(char *out, size_t cap);
 
 /* ---- small helpers ---------------------------------------------------- */
 

@@ -5,23 +5,33 @@
  *   supervisor  forked from the test; enters the host's namespaces (user,
  *               network), makes private mount/UTS/IPC/PID namespaces, puts
  *               the host's /etc/hosts view and hostname in place, enforces
- *               the deadline, and forwards stop signals;
+ *               the deadline and the limits, and forwards stop signals;
  *   init        pid 1 of the new PID namespace: forwards signals to the
  *               program's process group and reaps; when it exits, the
  *               kernel kills whatever the program left behind;
  *   program     pid 2, in its own process group, with default signal
- *               dispositions, stdin from a pipe or /dev/null, stdout and
- *               stderr straight into evidence files (so nothing is lost
- *               however the program ends, and Python's block-buffered
- *               output is flushed by its own exit path on SIGINT).
- * In plain loopback mode there is no namespace: the supervisor becomes a
- * child subreaper and kills the program's group and any orphan it adopts.
+ *               dispositions, stdin from a pipe or /dev/null.
  *
- * The end of the program (its wait status, whether the deadline hit) is
- * written by init/supervisor into a small shared page the test reads.
+ * A program of the port under test (every program not marked trusted) runs
+ * in the jail (jail.c): init builds a fresh root before forking it, the
+ * program drops identity and privileges right before exec, the supervisor
+ * puts init in cgroup leaves of its own (cgroup.c) and relays stdout and
+ * stderr into the evidence files, stopping the program when a stream passes
+ * its cap.  Nothing the program can reach is read to make a verdict: its
+ * output arrives through the relay, its end through this process's wait.
+ * Our own programs and peers write straight into the evidence files; in
+ * plain loopback mode they run without namespaces, the supervisor a child
+ * subreaper that kills the program's group and any orphan it adopts.
+ *
+ * sc_spawn returns once the program has exec'd (or failed to): a status
+ * pipe whose write end every stage closes on the way, the last by exec
+ * itself.  What happened (the wait status, a deadline, a limit, a stop the
+ * program made itself) is written by init and the supervisor into a small
+ * shared page the test reads, and told in words by sc_proc_end.
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "jail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +43,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,8 +51,14 @@ struct shared {
         volatile int ended;     /* the program's status below is final */
         volatile int status;    /* wait(2) status of the program */
         volatile int timed_out;
-        volatile int setup_failed;
+        volatile int setup_failed;   /* the harness could not start it (a harness error) */
+        volatile int exec_failed;    /* the port's file could not be run (the port's fault) */
+        volatile int stopped_itself; /* it was seen stopped by a signal nobody here sent */
+        volatile int out_capped[2];  /* stdout / stderr passed the output limit */
+        volatile int cpu_hit, mem_hit, pids_hit;
+        volatile double cpu_s;       /* CPU the program used (its own, or its cgroup's) */
         char setup_error[256];
+        char exec_error[320];
 };
 
 struct sc_proc {
@@ -51,20 +68,25 @@ struct sc_proc {
         pid_t pid; /* the supervisor */
         int stdin_fd;
         bool reaped;
+        int stop_sig; /* the last stop signal sent (SIGUSR1 = killed) */
         double started, timeout;
         struct shared *sh;
+        struct sc_jail *jail; /* NULL for our own programs */
         char name[64];
         char out_path[900], err_path[900];
         char *out_buf, *err_buf;
-        char end[320];
+        char end[640];
 };
 
 extern char **environ;
 
+/* Signal to the supervisor that the test process died (PR_SET_PDEATHSIG). */
+#define SIG_PARENT_GONE (SIGRTMIN + 1)
+
 /* ---- in the children (no Criterion, no stdio on the test's streams) ---- */
 
 static volatile pid_t forward_to; /* >0 a pid, <0 a process group */
-static volatile sig_atomic_t hard_kill;
+static volatile sig_atomic_t hard_kill, parent_gone, child_changed;
 
 static void forward_signal(int sig)
 {
@@ -74,9 +96,25 @@ static void forward_signal(int sig)
                 hard_kill = 1;
                 sig = SIGKILL;
         }
-        if (forward_to)
+        if (forward_to) {
                 kill(forward_to, sig);
+                /* A program that stopped itself must wake to see the signal. */
+                if (forward_to < 0 && sig != SIGKILL)
+                        kill(forward_to, SIGCONT);
+        }
         errno = saved;
+}
+
+static void note_parent_gone(int sig)
+{
+        (void)sig;
+        parent_gone = 1;
+}
+
+static void note_child(int sig)
+{
+        (void)sig;
+        child_changed = 1;
 }
 
 static void install_forwarders(void)
@@ -92,14 +130,21 @@ static void install_forwarders(void)
         sigaction(SIGUSR1, &sa, NULL);
 }
 
-static void setup_fail(struct shared *sh, const char *what)
+/* A step of the harness failed: a harness error, never the program's fault. */
+static void setup_fail_msg(struct shared *sh, const char *msg)
 {
-        int e = errno;
-
-        snprintf(sh->setup_error, sizeof(sh->setup_error), "%s: %s", what, strerror(e));
+        snprintf(sh->setup_error, sizeof(sh->setup_error), "%s", msg);
         sh->setup_failed = 1;
         dprintf(2, "sockcheck: cannot start the program: %s\n", sh->setup_error);
         _exit(126);
+}
+
+static void setup_fail(struct shared *sh, const char *what)
+{
+        char msg[256];
+
+        snprintf(msg, sizeof(msg), "%s: %s", what, strerror(errno));
+        setup_fail_msg(sh, msg);
 }
 
 /* The host's /etc/hosts view: a file on a private tmpfs, bound over /etc/hosts. */
@@ -122,11 +167,9 @@ static void put_hosts_view(struct shared *sh, const char *hosts)
                 setup_fail(sh, "detach tmpfs");
 }
 
-static void exec_program(const struct sc_proc_opts *o)
+static void default_signals(void)
 {
         sigset_t none;
-        size_t n = 0, extra = 0;
-        char **envp;
 
         setpgid(0, 0);
         for (int s = 1; s < NSIG; s++)
@@ -134,6 +177,15 @@ static void exec_program(const struct sc_proc_opts *o)
                         signal(s, SIG_DFL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Our own programs: the runner's environment, less what would change how they buffer. */
+static void exec_trusted(const struct sc_proc_opts *o)
+{
+        size_t n = 0, extra = 0;
+        char **envp;
+
+        default_signals();
         while (environ[n])
                 n++;
         while (o->env && o->env[extra])
@@ -158,31 +210,90 @@ static void exec_program(const struct sc_proc_opts *o)
         _exit(127);
 }
 
-/* pid 1 of the program's PID namespace. */
-static void run_init(struct shared *sh, const struct sc_proc_opts *o, pid_t supervisor)
+/* A program of the port: the jail's last steps, then exec as /port/<name>. */
+static void exec_jailed(struct shared *sh, const struct sc_proc_opts *o, const struct sc_jail *j,
+                        bool mem_cgroup, int status_fd)
 {
-        sigset_t none;
+        char msg[256], arg0[PATH_MAX];
+        const char *argv[64];
+        const char *base = strrchr(o->argv[0], '/');
+        int e;
+        size_t n = 0;
+
+        default_signals();
+        snprintf(arg0, sizeof(arg0), "/port/%s", base ? base + 1 : o->argv[0]);
+        argv[n++] = arg0;
+        for (size_t i = 1; o->argv[i] && n < 63; i++)
+                argv[n++] = o->argv[i];
+        argv[n] = NULL;
+        if (sc_jail_drop(j, mem_cgroup, status_fd, msg, sizeof(msg)) < 0)
+                setup_fail_msg(sh, msg);
+        execve(j->exec_path, (char *const *)argv, (char *const *)j->envp);
+        e = errno;
+        sc_jail_explain_exec(j->exec_path, e, sh->exec_error, sizeof(sh->exec_error));
+        sh->exec_failed = 1;
+        dprintf(2, "sockcheck: cannot run %s: %s\n", arg0, sh->exec_error);
+        _exit(127);
+}
+
+struct child_args {
+        struct shared *sh;
+        const struct sc_proc_opts *o;
+        const struct sc_jail *jail; /* NULL: trusted */
+        bool mem_cgroup;
+        int status_fd;              /* closed on exec; the test waits for that */
+        int go_fd;                  /* jail: the supervisor has put init in its cgroups */
+};
+
+/* pid 1 of the program's PID namespace. */
+static void run_init(const struct child_args *a, pid_t supervisor)
+{
+        struct shared *sh = a->sh;
+        sigset_t mask;
+        struct rusage ru;
         pid_t prog;
         int status;
 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != supervisor && getppid() != 0)
                 _exit(1);
+        if (a->jail) {
+                char msg[256], go;
+
+                if (read(a->go_fd, &go, 1) != 1)
+                        _exit(1); /* the supervisor gave up */
+                close_range(4, ~0U, 0); /* the relays and evidence files are not its business */
+                if (sc_jail_build_root(a->jail, msg, sizeof(msg)) < 0)
+                        setup_fail_msg(sh, msg);
+                /* Its memory holds the runner's environment: not for the program to read. */
+                prctl(PR_SET_DUMPABLE, 0);
+        }
         prog = fork();
         if (prog < 0)
                 setup_fail(sh, "fork program");
-        if (prog == 0)
-                exec_program(o);
+        if (prog == 0) {
+                if (a->jail)
+                        exec_jailed(sh, a->o, a->jail, a->mem_cgroup, a->status_fd);
+                exec_trusted(a->o);
+        }
+        close(a->status_fd);
         setpgid(prog, prog);
         forward_to = -prog;
         install_forwarders();
-        sigemptyset(&none);
-        sigaddset(&none, SIGCHLD);
-        sigprocmask(SIG_SETMASK, &none, NULL); /* SIGCHLD stays blocked: we wait for it */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_SETMASK, &mask, NULL); /* SIGCHLD stays blocked: we wait for it */
         for (;;) {
-                pid_t r = waitpid(-1, &status, 0);
+                pid_t r = wait4(-1, &status, WUNTRACED, &ru);
 
+                if (r == prog && WIFSTOPPED(status)) {
+                        /* Nobody here sends SIGSTOP: the program (or its group) did. */
+                        sh->stopped_itself = 1;
+                        continue;
+                }
                 if (r == prog) {
+                        sh->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                                    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
                         sh->status = status;
                         sh->ended = 1;
                         _exit(0); /* the kernel now kills the rest of the namespace */
@@ -228,77 +339,261 @@ static void kill_adopted(void)
         }
 }
 
-static void run_supervisor(struct sc_lab *lab, const struct sc_proc_opts *o, struct shared *sh,
-                           int in, int out, int err, const char *hosts, double timeout,
-                           pid_t parent)
-{
-        bool ns = lab->mode != SC_MODE_LOOPBACK;
-        sigset_t chld, wake;
-        struct timespec ts;
-        double deadline = sc_now() + timeout;
-        pid_t child;
-        int status;
+/* One output stream of a jailed program on its way to its evidence file. */
+struct relay {
+        int from, to;
+        uint64_t seen;
+        volatile int *capped;
+};
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
+/* Moves what is there; true when the stream passed its cap just now. */
+static bool relay_some(struct relay *r, uint64_t cap)
+{
+        char buf[65536];
+        bool hit = false;
+
+        for (int rounds = 0; r->from >= 0 && rounds < 16; rounds++) {
+                ssize_t n = read(r->from, buf, sizeof(buf));
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0 || errno != EAGAIN) {
+                                close(r->from);
+                                r->from = -1;
+                        }
+                        break;
+                }
+                if (r->seen < cap) {
+                        uint64_t room = cap - r->seen;
+                        size_t keep = (uint64_t)n < room ? (size_t)n : (size_t)room;
+
+                        if (write(r->to, buf, keep) < 0) {
+                                /* The evidence file is the harness's: nothing to do but stop. */
+                        }
+                }
+                r->seen += (uint64_t)n;
+                if (r->seen > cap && !*r->capped) {
+                        *r->capped = 1;
+                        hit = true;
+                }
+        }
+        return hit;
+}
+
+struct sup_args {
+        struct sc_lab *lab;
+        const struct sc_proc_opts *o;
+        struct shared *sh;
+        const struct sc_jail *jail;
+        int in, out, err, status_fd;
+        const char *hosts;
+        double timeout;
+        pid_t parent;
+};
+
+/* Puts fd at number want (which must be free or fd itself); returns want. */
+static int place_fd(int fd, int want)
+{
+        if (fd == want)
+                return fd;
+        if (dup2(fd, want) < 0)
+                return -1;
+        close(fd);
+        return want;
+}
+
+static void run_supervisor(const struct sup_args *s)
+{
+        struct sc_lab *lab = s->lab;
+        const struct sc_proc_opts *o = s->o;
+        const struct sc_jail *j = s->jail;
+        struct shared *sh = s->sh;
+        bool netns = lab->mode != SC_MODE_LOOPBACK;
+        bool pidns = netns || j;
+        struct child_args ca = {.sh = sh, .o = o, .jail = j, .go_fd = -1};
+        struct relay relays[2] = {{.from = -1, .to = -1, .capped = &sh->out_capped[0]},
+                                  {.from = -1, .to = -1, .capped = &sh->out_capped[1]}};
+        struct sc_cgroup cg;
+        struct sigaction sa;
+        sigset_t chld, wake;
+        double deadline = sc_now() + s->timeout, next_cpu = 0;
+        int go[2] = {-1, -1}, status = 0, opipe[2], epipe[2];
+        char msg[256];
+        pid_t child;
+        bool killed = false;
+
+        memset(&cg, 0, sizeof(cg));
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = note_parent_gone;
+        sigaction(SIG_PARENT_GONE, &sa, NULL);
+        prctl(PR_SET_PDEATHSIG, j ? SIG_PARENT_GONE : SIGKILL);
+        if (getppid() != s->parent)
                 _exit(1);
-        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-                setup_fail(sh, "redirect stdio");
-        if (ns) {
+        /* First into the host, while the lab's descriptors are where they were. */
+        if (netns) {
                 if (lab->userns >= 0 && setns(lab->userns, CLONE_NEWUSER) < 0)
                         setup_fail(sh, "enter the lab's user namespace");
                 if (setns(lab->netns[o->host], CLONE_NEWNET) < 0)
                         setup_fail(sh, "enter the host's network namespace");
+        }
+        /* Descriptors: 0-2 the program's, 3 the status pipe, then the relays' ends. */
+        if (dup2(s->in, 0) < 0)
+                setup_fail(sh, "redirect stdin");
+        if (j) {
+                if (pipe2(opipe, O_CLOEXEC) < 0 || pipe2(epipe, O_CLOEXEC) < 0)
+                        setup_fail(sh, "make the output relays");
+                if (dup2(opipe[1], 1) < 0 || dup2(epipe[1], 2) < 0)
+                        setup_fail(sh, "redirect stdout and stderr");
+                close(opipe[1]);
+                close(epipe[1]);
+                if (place_fd(s->status_fd, 3) < 0 || place_fd(opipe[0], 4) < 0 ||
+                    place_fd(epipe[0], 5) < 0 || place_fd(s->out, 6) < 0 ||
+                    place_fd(s->err, 7) < 0)
+                        setup_fail(sh, "arrange descriptors");
+                relays[0].from = 4, relays[1].from = 5, relays[0].to = 6, relays[1].to = 7;
+                fcntl(4, F_SETFL, O_NONBLOCK);
+                fcntl(5, F_SETFL, O_NONBLOCK);
+        } else {
+                if (dup2(s->out, 1) < 0 || dup2(s->err, 2) < 0)
+                        setup_fail(sh, "redirect stdio");
+                if (place_fd(s->status_fd, 3) < 0)
+                        setup_fail(sh, "arrange descriptors");
+        }
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+        ca.status_fd = 3;
+        /* The namespaces are entered: nothing of the test process's stays open. */
+        close_range(j ? 8 : 4, ~0U, 0);
+        if (j) {
+                if (j->root) {
+                        sc_cgroup_sweep();
+                        if (sc_cgroup_make(&cg, &j->lim, getpid(), msg, sizeof(msg)) < 0) {
+                                sc_cgroup_destroy(&cg);
+                                setup_fail_msg(sh, msg);
+                        }
+                }
+                ca.mem_cgroup = cg.have[SC_CG_MEMORY];
+                if (sc_jail_unshare(j, lab->userns >= 0, msg, sizeof(msg)) < 0) {
+                        sc_cgroup_destroy(&cg);
+                        setup_fail_msg(sh, msg);
+                }
+                if (j->hostname[0] && sethostname(j->hostname, strlen(j->hostname)) < 0)
+                        setup_fail(sh, "sethostname");
+                if (pipe2(go, O_CLOEXEC) < 0)
+                        setup_fail(sh, "make the start pipe");
+                ca.go_fd = go[0];
+        } else if (netns) {
                 if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID) < 0)
                         setup_fail(sh, "unshare mount/UTS/IPC/PID namespaces");
-                put_hosts_view(sh, hosts);
+                put_hosts_view(sh, s->hosts);
                 if (sethostname(lab->hosts[o->host].name, strlen(lab->hosts[o->host].name)) < 0)
                         setup_fail(sh, "sethostname");
         } else {
                 prctl(PR_SET_CHILD_SUBREAPER, 1);
         }
-        close_range(3, ~0U, 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = note_child;
+        sigaction(SIGCHLD, &sa, NULL);
         child = fork();
         if (child < 0)
                 setup_fail(sh, "fork");
         if (child == 0) {
-                if (ns)
-                        run_init(sh, o, getppid());
+                if (pidns)
+                        run_init(&ca, getppid());
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                exec_program(o);
+                exec_trusted(o);
         }
-        if (!ns)
+        close(3);
+        if (j) {
+                /* The relays' write ends are the program's alone, so their EOF means it is gone. */
+                dup2(6, 1);
+                dup2(7, 2);
+                close(go[0]);
+                if (sc_cgroup_enter(&cg, child, msg, sizeof(msg)) < 0) {
+                        kill(child, SIGKILL);
+                        waitpid(child, NULL, 0);
+                        sc_cgroup_destroy(&cg);
+                        setup_fail_msg(sh, msg);
+                }
+                if (write(go[1], "g", 1) != 1)
+                        setup_fail(sh, "start the jail");
+                close(go[1]);
+        }
+        if (!pidns)
                 setpgid(child, child);
-        forward_to = ns ? child : -child;
+        forward_to = pidns ? child : -child;
         install_forwarders();
         sigemptyset(&wake);
         sigaddset(&wake, SIGCHLD);
         sigprocmask(SIG_SETMASK, &wake, NULL); /* all but SIGCHLD unblocked */
-        sigemptyset(&chld);
-        sigaddset(&chld, SIGCHLD);
+        sigemptyset(&chld);                    /* ppoll lets SIGCHLD in */
         for (;;) {
                 pid_t r = waitpid(child, &status, WNOHANG);
                 double left = deadline - sc_now();
+                struct pollfd pf[2];
+                struct timespec ts;
+                int n = 0;
 
                 if (r == child)
                         break;
-                if (hard_kill) {
+                if ((hard_kill || parent_gone) && !killed) {
                         kill(child, SIGKILL);
-                        if (!ns)
+                        if (!pidns)
                                 kill(-child, SIGKILL);
+                        killed = true;
                 }
                 if (left <= 0 && !sh->timed_out) {
                         sh->timed_out = 1;
-                        kill(ns ? child : -child, SIGKILL);
+                        kill(pidns ? child : -child, SIGKILL);
                         left = 1;
                 }
-                if (left > 0.2)
-                        left = 0.2;
+                if (j && cg.have[SC_CG_CPUACCT] && sc_now() >= next_cpu) {
+                        double used = sc_cgroup_cpu_s(&cg);
+
+                        next_cpu = sc_now() + 0.1;
+                        if (used > j->lim.cpu_s && !sh->cpu_hit) {
+                                sh->cpu_hit = 1;
+                                kill(child, SIGKILL);
+                        }
+                }
+                for (int i = 0; i < 2; i++)
+                        if (relays[i].from >= 0) {
+                                pf[n].fd = relays[i].from;
+                                pf[n++].events = POLLIN;
+                        }
+                if (left > 0.1)
+                        left = 0.1;
                 ts.tv_sec = (time_t)left;
                 ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-                sigtimedwait(&chld, NULL, &ts);
+                child_changed = 0;
+                ppoll(pf, (nfds_t)n, &ts, &chld);
+                for (int i = 0; i < 2; i++)
+                        if (relay_some(&relays[i], j ? j->lim.out_bytes : 0))
+                                kill(child, SIGKILL); /* more than its share of output: stopped */
         }
-        if (!ns) {
+        /* Everything in the PID namespace is gone now: the rest of the output is in the pipes. */
+        for (int i = 0; i < 2; i++) {
+                double until = sc_now() + 1.0;
+
+                while (relays[i].from >= 0 && sc_now() < until) {
+                        relay_some(&relays[i], j->lim.out_bytes);
+                        if (relays[i].from >= 0) {
+                                struct pollfd pf = {.fd = relays[i].from, .events = POLLIN};
+
+                                poll(&pf, 1, 20);
+                        }
+                }
+        }
+        if (j) {
+                double used = sc_cgroup_cpu_s(&cg);
+
+                if (used >= 0 && used > sh->cpu_s)
+                        sh->cpu_s = used;
+                sh->mem_hit = sc_cgroup_hit_memory(&cg);
+                sh->pids_hit = sc_cgroup_hit_pids(&cg);
+                sc_cgroup_destroy(&cg);
+        }
+        if (!pidns) {
                 sh->status = status;
                 sh->ended = 1;
                 kill(-child, SIGKILL); /* what the program left in its group */
@@ -313,11 +608,39 @@ static void run_supervisor(struct sc_lab *lab, const struct sc_proc_opts *o, str
 
 /* ---- in the test process ---- */
 
+/*
+ * Waits until the status pipe closes: the program has exec'd, or a stage
+ * before it has failed (the shared page says which).
+ */
+static int wait_exec(struct sc_proc *p, int fd)
+{
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        double deadline = sc_now() + 10.0;
+        char c;
+
+        for (;;) {
+                int r = poll(&pf, 1, 100);
+
+                if (r > 0 && read(fd, &c, 1) <= 0)
+                        break;
+                if (r < 0 && errno != EINTR)
+                        break;
+                if (sc_now() > deadline)
+                        return sc_fail(SC_EHARNESS, "harness error: %s did not start within 10 s",
+                                       p->name);
+        }
+        if (p->sh->setup_failed)
+                return sc_fail(SC_EHARNESS, "harness error: cannot %s %s: %s",
+                               p->jail ? "build the jail for" : "start", p->name,
+                               p->sh->setup_error);
+        return 0;
+}
+
 int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **out)
 {
         struct sc_proc *p;
         char hosts[1024] = "";
-        int in[2] = {-1, -1}, fo = -1, fe = -1, rc;
+        int in[2] = {-1, -1}, st[2] = {-1, -1}, fo = -1, fe = -1, rc;
         sigset_t block, old;
 
         *out = NULL;
@@ -327,7 +650,7 @@ int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **
                 return sc_fail(EINVAL, "lab %s has no host %d", lab->name, o->host);
         if (!o->argv || !o->argv[0])
                 return sc_fail(EINVAL, "no program to run");
-        if (access(o->argv[0], X_OK) < 0)
+        if (o->trusted && access(o->argv[0], X_OK) < 0)
                 return sc_fail(errno, "cannot run %s: %s", o->argv[0], strerror(errno));
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -351,10 +674,26 @@ int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **
                 if (rc < 0)
                         goto fail;
         }
+        if (!o->trusted) {
+                p->jail = calloc(1, sizeof(*p->jail));
+                if (!p->jail) {
+                        rc = sc_fail(ENOMEM, "out of memory");
+                        goto fail;
+                }
+                rc = sc_jail_plan(p->jail, o->argv[0], o->env,
+                                  lab->mode != SC_MODE_LOOPBACK ? lab->hosts[o->host].name : NULL,
+                                  hosts);
+                if (rc < 0)
+                        goto fail;
+        }
         fo = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         fe = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fo < 0 || fe < 0) {
                 rc = sc_fail(errno, "open %s: %s", p->out_path, strerror(errno));
+                goto fail;
+        }
+        if (pipe2(st, O_CLOEXEC) < 0) {
+                rc = sc_fail(errno, "pipe: %s", strerror(errno));
                 goto fail;
         }
         if (o->stdin_data || o->stdin_open) {
@@ -377,13 +716,16 @@ int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **
         sigaddset(&block, SIGHUP);
         sigaddset(&block, SIGUSR1);
         sigaddset(&block, SIGCHLD);
+        sigaddset(&block, SIG_PARENT_GONE);
         pthread_sigmask(SIG_BLOCK, &block, &old);
         {
-                pid_t parent = getpid();
+                struct sup_args s = {.lab = lab, .o = o, .sh = p->sh, .jail = p->jail,
+                                     .in = in[0], .out = fo, .err = fe, .status_fd = st[1],
+                                     .hosts = hosts, .timeout = p->timeout, .parent = getpid()};
 
                 p->pid = fork();
                 if (p->pid == 0)
-                        run_supervisor(lab, o, p->sh, in[0], fo, fe, hosts, p->timeout, parent);
+                        run_supervisor(&s);
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (p->pid < 0) {
@@ -394,20 +736,23 @@ int sc_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **
         close(in[0]);
         close(fo);
         close(fe);
+        close(st[1]);
         p->stdin_fd = in[1];
-        if (o->stdin_data && o->stdin_len) {
+        p->next = lab->procs;
+        lab->procs = p;
+        rc = wait_exec(p, st[0]);
+        close(st[0]);
+        if (rc == 0 && o->stdin_data && o->stdin_len)
                 rc = sc_proc_write(p, o->stdin_data, o->stdin_len);
-                if (rc < 0) {
-                        p->next = lab->procs;
-                        lab->procs = p;
-                        sc_proc_free(p);
-                        return rc;
-                }
+        if (rc < 0) {
+                char why[1024];
+
+                snprintf(why, sizeof(why), "%s", sc_error());
+                sc_proc_free(p);
+                return sc_fail(-rc, "%s", why);
         }
         if (!o->stdin_open)
                 sc_proc_close_stdin(p);
-        p->next = lab->procs;
-        lab->procs = p;
         sc_lab_note_program(lab, o->host, p->name, o->argv); /* for capture.pcapng */
         *out = p;
         return 0;
@@ -416,12 +761,20 @@ fail:
                 close(in[0]);
         if (in[1] >= 0)
                 close(in[1]);
+        if (st[0] >= 0)
+                close(st[0]);
+        if (st[1] >= 0)
+                close(st[1]);
         if (fo >= 0)
                 close(fo);
         if (fe >= 0)
                 close(fe);
         if (p->sh)
                 munmap(p->sh, sizeof(struct shared));
+        if (p->jail) {
+                sc_jail_release(p->jail);
+                free(p->jail);
+        }
         free(p);
         return rc;
 }
@@ -580,10 +933,15 @@ int sc_proc_stop(struct sc_proc *p)
         for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
                 if (reap(p))
                         return 0;
+                p->stop_sig = sigs[i];
                 kill(p->pid, sigs[i]);
                 if (sc_proc_wait(p, 1.0) == 0)
                         return 0;
         }
+        /*
+         * The supervisor did not end after a hard kill: something is badly
+         * wrong.  Kill it too; its cgroup leaves are swept by the next jail.
+         */
         kill(p->pid, SIGKILL);
         return sc_proc_wait(p, 2.0);
 }
@@ -722,25 +1080,66 @@ bool sc_proc_timed_out(struct sc_proc *p)
         return reap(p) && p->sh->timed_out;
 }
 
+/* How it ended, before any limit or stop is taken into account. */
+static void plain_end(const struct sc_proc *p, char *out, size_t cap)
+{
+        int st = p->sh->status;
+
+        if (WIFEXITED(st))
+                snprintf(out, cap, "exited %d", WEXITSTATUS(st));
+        else if (WIFSIGNALED(st))
+                snprintf(out, cap, "killed by SIG%s",
+                         sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+        else
+                snprintf(out, cap, "ended (status %#x)", st);
+}
+
 const char *sc_proc_end(struct sc_proc *p)
 {
+        const struct shared *sh = p->sh;
+        const struct sc_limits *l = p->jail ? &p->jail->lim : sc_limits();
+        char plain[64], what[400];
         int st;
 
         if (!reap(p))
-                return "running";
-        st = p->sh->status;
-        if (p->sh->timed_out)
-                snprintf(p->end, sizeof(p->end), "timed out after %.1f s", p->timeout);
-        else if (p->sh->setup_failed)
-                snprintf(p->end, sizeof(p->end), "could not start (%s)", p->sh->setup_error);
-        else if (WIFEXITED(st))
-                snprintf(p->end, sizeof(p->end), "exited %d", WEXITSTATUS(st));
-        else if (WIFSIGNALED(st))
-                snprintf(p->end, sizeof(p->end), "killed by SIG%s",
-                         sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+                return sh->stopped_itself ? "stopped itself (SIGSTOP), still running" : "running";
+        st = sh->status;
+        plain_end(p, plain, sizeof(plain));
+        /* The most telling cause first: a limit, then a deadline, then a stop it ignored. */
+        if (sh->setup_failed)
+                snprintf(what, sizeof(what), "harness error: could not start (%s)",
+                         sh->setup_error);
+        else if (sh->exec_failed)
+                snprintf(what, sizeof(what), "could not run: %s", sh->exec_error);
+        else if (sh->mem_hit)
+                snprintf(what, sizeof(what), "killed: memory limit (%s) reached",
+                         sc_limit_bytes(l->mem_bytes));
+        else if (sh->pids_hit)
+                snprintf(what, sizeof(what), "%s: process limit (%u) reached",
+                         WIFEXITED(st) && !sh->timed_out ? plain : "killed", l->nproc);
+        else if (sh->out_capped[0] || sh->out_capped[1])
+                snprintf(what, sizeof(what), "stopped: more than %s on %s",
+                         sc_limit_bytes(l->out_bytes), sh->out_capped[0] ? "stdout" : "stderr");
+        else if (sh->cpu_hit || (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU) ||
+                 (p->jail && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL && sh->cpu_s >= l->cpu_s))
+                snprintf(what, sizeof(what), "killed: CPU limit (%g s)", l->cpu_s);
+        else if (sh->timed_out)
+                snprintf(what, sizeof(what), "timed out after %.1f s", p->timeout);
+        else if (p->stop_sig == SIGUSR1)
+                snprintf(what, sizeof(what), "ignored SIGINT and SIGTERM: killed");
+        else if (p->stop_sig == SIGTERM)
+                snprintf(what, sizeof(what), "ignored SIGINT, then %s on SIGTERM",
+                         WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? "killed" : plain);
         else
-                snprintf(p->end, sizeof(p->end), "ended (status %#x)", st);
+                snprintf(what, sizeof(what), "%s", plain);
+        snprintf(p->end, sizeof(p->end), "%s%s", sh->stopped_itself ? "stopped itself (SIGSTOP); " : "",
+                 what);
         return p->end;
+}
+
+bool sc_proc_harness_error(struct sc_proc *p)
+{
+        return reap(p) && p->sh->setup_failed;
 }
 
 pid_t sc_proc_pid(const struct sc_proc *p)
@@ -766,6 +1165,10 @@ void sc_proc_free(struct sc_proc *p)
         sc_lab_forget_proc(p->lab, p);
         free(p->out_buf);
         free(p->err_buf);
+        if (p->jail) {
+                sc_jail_release(p->jail);
+                free(p->jail);
+        }
         if (p->sh)
                 munmap(p->sh, sizeof(struct shared));
         free(p);

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_LABS 4
@@ -45,13 +48,58 @@ static const char *path_in(const char *dir, const char *id)
         return buf;
 }
 
+/*
+ * The port is read without following links out of it: a program must be a
+ * regular file of the port, or a link to one inside it.  Anything else is
+ * refused (the test fails, saying why); a program that is not there at all
+ * skips its tests.
+ */
 const char *sct_prog(const char *id)
 {
         const char *path = path_in(sct_port_dir(), id);
+        char dir[PATH_MAX], real[PATH_MAX];
+        struct stat st;
+        size_t dl;
 
-        if (access(path, X_OK) != 0)
+        if (lstat(path, &st) != 0)
                 cr_skip_test("port has no %s (%s)", id, sct_port_dir());
+        cr_assert(realpath(sct_port_dir(), dir), "the port %s: %s", sct_port_dir(),
+                  strerror(errno));
+        cr_assert(realpath(path, real), "refused: the port's %s is a link to nothing", id);
+        dl = strlen(dir);
+        cr_assert(strncmp(real, dir, dl) == 0 && real[dl] == '/',
+                  "refused: the port's %s is a link that leaves the port (to %s)", id,
+                  sct_show(real, strlen(real)));
+        cr_assert(stat(real, &st) == 0 && S_ISREG(st.st_mode),
+                  "refused: the port's %s is %s, not a program file", id,
+                  S_ISDIR(st.st_mode)    ? "a directory"
+                  : S_ISFIFO(st.st_mode) ? "a FIFO"
+                  : S_ISSOCK(st.st_mode) ? "a socket"
+                                         : "a device");
+        if (access(path, X_OK) != 0)
+                cr_skip_test("port has no %s (%s is not executable)", id, sct_port_dir());
         return path;
+}
+
+bool sct_trusted(const char *path)
+{
+        static char port[PATH_MAX];
+        char real[PATH_MAX], dir[PATH_MAX];
+        char *slash;
+        size_t pl;
+
+        if (!port[0] && !realpath(sct_port_dir(), port))
+                return false;
+        snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return false;
+        *slash = '\0';
+        if (!realpath(dir[0] ? dir : "/", real))
+                return false;
+        /* Whatever lives in the port's directory is the port's. */
+        pl = strlen(port);
+        return !(strncmp(real, port, pl) == 0 && (real[pl] == '\0' || real[pl] == '/'));
 }
 
 const char *sct_ref(const char *id)
@@ -179,10 +227,21 @@ static struct sc_proc *run(struct sc_lab *lab, int host, const char *name, const
                                  .stdin_data = stdin_text,
                                  .stdin_len = stdin_text ? strlen(stdin_text) : 0,
                                  .stdin_open = open,
-                                 .timeout_s = 20};
+                                 .timeout_s = 20,
+                                 .trusted = sct_trusted(argv[0])};
 
-        SCT_OK(sc_spawn(lab, &o, &p));
+        sct_spawn(lab, &o, &p);
         return p;
+}
+
+void sct_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **out)
+{
+        int rc = sc_spawn(lab, o, out);
+
+        /* A jail that cannot be built here is the harness's failure, not the port's. */
+        if (rc == -SC_EHARNESS)
+                cr_skip_test("%s", sc_error());
+        cr_assert(rc >= 0, "starting %s failed: %s", o->argv[0], sc_error());
 }
 
 struct sc_proc *sct_run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
@@ -292,7 +351,23 @@ const char *sct_last_line(const char *text)
         start = text + n;
         while (start > text && start[-1] != '\n')
                 start--;
-        snprintf(line, sizeof(line), "%.*s", (int)(text + n - start), start);
+        /*
+         * What a port printed goes into failure messages: control bytes
+         * (terminal escapes among them) are shown as \xNN, never passed on.
+         */
+        {
+                size_t o = 0;
+
+                for (const char *c = start; c < text + n && o + 5 < sizeof(line); c++) {
+                        unsigned char b = (unsigned char)*c;
+
+                        if (b < 0x20 || b == 0x7f)
+                                o += (size_t)snprintf(line + o, sizeof(line) - o, "\\x%02x", b);
+                        else
+                                line[o++] = (char)b;
+                }
+                line[o] = '\0';
+        }
         return line;
 }
 

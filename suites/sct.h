@@ -20,6 +20,17 @@ const char *sct_port_dir(void);
 const char *sct_ref_dir(void);
 /* Path of program id in the port; the test SKIPs with "port has no <id>" if absent. */
 const char *sct_prog(const char *id);
+/*
+ * Is path one of ours (reference programs, peers, system tools) rather than
+ * the port's?  Everything in the port's directory runs jailed; so do our
+ * own programs when they are the port under test.
+ */
+bool sct_trusted(const char *path);
+/*
+ * sc_spawn for suites: a jail that cannot be built skips the test as a
+ * harness error; any other failure fails it.
+ */
+void sct_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **out);
 /* Path of program id among our own programs (fails the test if missing). */
 const char *sct_ref(const char *id);
 /* Path of the scripted peer binary. */
