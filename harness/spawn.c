@@ -392,11 +392,19 @@ struct sup_args {
         pid_t parent;
 };
 
-/* Puts fd at number want (which must be free or fd itself); returns want. */
+/* Moves fd above the low numbers first, so placing one never lands on another. */
+static int lift_fd(int fd)
+{
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+
+        if (high >= 0)
+                close(fd);
+        return high;
+}
+
+/* Puts a lifted fd at number want; returns want. */
 static int place_fd(int fd, int want)
 {
-        if (fd == want)
-                return fd;
         if (dup2(fd, want) < 0)
                 return -1;
         close(fd);
@@ -418,7 +426,7 @@ static void run_supervisor(const struct sup_args *s)
         struct sigaction sa;
         sigset_t chld, wake;
         double deadline = sc_now() + s->timeout, next_cpu = 0;
-        int go[2] = {-1, -1}, status = 0, opipe[2], epipe[2];
+        int go[2] = {-1, -1}, status = 0, opipe[2], epipe[2], in, out, err, stfd;
         char msg[256];
         pid_t child;
         bool killed = false;
@@ -438,26 +446,26 @@ static void run_supervisor(const struct sup_args *s)
                         setup_fail(sh, "enter the host's network namespace");
         }
         /* Descriptors: 0-2 the program's, 3 the status pipe, then the relays' ends. */
-        if (dup2(s->in, 0) < 0)
-                setup_fail(sh, "redirect stdin");
         if (j) {
                 if (pipe2(opipe, O_CLOEXEC) < 0 || pipe2(epipe, O_CLOEXEC) < 0)
                         setup_fail(sh, "make the output relays");
-                if (dup2(opipe[1], 1) < 0 || dup2(epipe[1], 2) < 0)
-                        setup_fail(sh, "redirect stdout and stderr");
-                close(opipe[1]);
-                close(epipe[1]);
-                if (place_fd(s->status_fd, 3) < 0 || place_fd(opipe[0], 4) < 0 ||
-                    place_fd(epipe[0], 5) < 0 || place_fd(s->out, 6) < 0 ||
-                    place_fd(s->err, 7) < 0)
+                opipe[0] = lift_fd(opipe[0]), opipe[1] = lift_fd(opipe[1]);
+                epipe[0] = lift_fd(epipe[0]), epipe[1] = lift_fd(epipe[1]);
+                in = lift_fd(s->in), out = lift_fd(s->out), err = lift_fd(s->err);
+                stfd = lift_fd(s->status_fd);
+                if (place_fd(in, 0) < 0 || place_fd(opipe[1], 1) < 0 ||
+                    place_fd(epipe[1], 2) < 0 || place_fd(stfd, 3) < 0 ||
+                    place_fd(opipe[0], 4) < 0 || place_fd(epipe[0], 5) < 0 ||
+                    place_fd(out, 6) < 0 || place_fd(err, 7) < 0)
                         setup_fail(sh, "arrange descriptors");
                 relays[0].from = 4, relays[1].from = 5, relays[0].to = 6, relays[1].to = 7;
                 fcntl(4, F_SETFL, O_NONBLOCK);
                 fcntl(5, F_SETFL, O_NONBLOCK);
         } else {
-                if (dup2(s->out, 1) < 0 || dup2(s->err, 2) < 0)
-                        setup_fail(sh, "redirect stdio");
-                if (place_fd(s->status_fd, 3) < 0)
+                in = lift_fd(s->in), out = lift_fd(s->out), err = lift_fd(s->err);
+                stfd = lift_fd(s->status_fd);
+                if (place_fd(in, 0) < 0 || place_fd(out, 1) < 0 || place_fd(err, 2) < 0 ||
+                    place_fd(stfd, 3) < 0)
                         setup_fail(sh, "arrange descriptors");
         }
         fcntl(3, F_SETFD, FD_CLOEXEC);
