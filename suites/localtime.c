@@ -210,10 +210,12 @@ struct sc_proc *sct_run_tz(struct sc_lab *lab, int host, const char *name, const
                                  .stdin_data = stdin_text,
                                  .stdin_len = stdin_text ? strlen(stdin_text) : 0,
                                  .stdin_open = open,
-                                 .timeout_s = 20};
+                                 .timeout_s = 20,
+                                 .trusted = sct_trusted(argv[0])};
         struct sc_proc *p;
 
-        SCT_OK(sc_spawn(lab, &o, &p));
+        /* As sct_run: jailed unless it is ours, a jail the harness cannot build skips. */
+        sct_spawn(lab, &o, &p);
         return p;
 }
 
