@@ -168,6 +168,7 @@ struct sc_capture_stats {
         unsigned lab_dropped;  /* frames the lab dropped on purpose */
         unsigned lab_delayed;  /* frames the lab delayed */
         unsigned lab_duplicated;
+        unsigned not_recorded; /* frames past the capture's size cap (a flood) */
         char path[1024];       /* the pcap file */
 };
 
@@ -211,6 +212,12 @@ struct sc_proc_opts {
         bool stdin_open;            /* keep stdin open for sc_proc_write */
         const char *name;           /* evidence stem: <lab dir>/<name>.stdout, .stderr */
         double timeout_s;           /* killed after this long (0 = 30 s) */
+        /*
+         * > 0: runs SCHED_FIFO at this priority, set before exec and before
+         * the jail drops privileges (timing tests; see timing_prio.c).
+         * 0: SOCKCHECK_PROG_RTPRIO if set, else the caller's policy.
+         */
+        int rt_priority;
         /*
          * Our own programs and peers only.  Everything else - every program
          * of a port under test - runs in the jail (jail.c): its own uid, a

@@ -32,6 +32,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "jail.h"
+#include "timing_prio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,6 +206,7 @@ static void exec_trusted(const struct sc_proc_opts *o)
                 for (size_t i = 0; i < extra; i++)
                         envp[k++] = (char *)o->env[i];
         }
+        sc_timing_priority(o->rt_priority); /* timing tests: see timing_prio.c */
         execve(o->argv[0], (char *const *)o->argv, envp ? envp : environ);
         dprintf(2, "sockcheck: cannot run %s: %s\n", o->argv[0], strerror(errno));
         _exit(127);
@@ -226,6 +228,7 @@ static void exec_jailed(struct shared *sh, const struct sc_proc_opts *o, const s
         for (size_t i = 1; o->argv[i] && n < 63; i++)
                 argv[n++] = o->argv[i];
         argv[n] = NULL;
+        sc_timing_priority(o->rt_priority); /* while it still may: see timing_prio.c */
         if (sc_jail_drop(j, mem_cgroup, status_fd, msg, sizeof(msg)) < 0)
                 setup_fail_msg(sh, msg);
         execve(j->exec_path, (char *const *)argv, (char *const *)j->envp);
