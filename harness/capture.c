@@ -63,6 +63,10 @@ void sc_cap_add(struct sc_cap *c, uint64_t ts_ns, const uint8_t *data, uint32_t 
 
         if (!c->active)
                 return;
+        if (c->bytes + caplen > SC_CAP_MAX_BYTES) {
+                c->not_recorded++;
+                return;
+        }
         if (c->n == c->cap) {
                 size_t ncap = c->cap ? c->cap * 2 : 256;
                 struct sc_cap_rec *nr = realloc(c->recs, ncap * sizeof(*nr));
@@ -77,6 +81,7 @@ void sc_cap_add(struct sc_cap *c, uint64_t ts_ns, const uint8_t *data, uint32_t 
         if (!r->data)
                 return;
         memcpy(r->data, data, caplen);
+        c->bytes += caplen;
         r->ts_ns = ts_ns;
         r->caplen = caplen;
         r->len = len;
@@ -153,7 +158,18 @@ int sc_cap_finish(struct sc_cap *c, const char *dir, struct sc_capture_stats *st
                 fclose(fates);
         else
                 remove(fpath); /* a stale sidecar from an earlier run would lie */
+        if (c->not_recorded) {
+                /* Said beside the capture, where a person looking at it will see it. */
+                char cpath[940], line[200];
+                int n = snprintf(line, sizeof(line),
+                                 "capture capped at %u MiB: %u later frames were not recorded\n",
+                                 SC_CAP_MAX_BYTES >> 20, c->not_recorded);
+
+                snprintf(cpath, sizeof(cpath), "%s.capped", path);
+                sc_write_file(cpath, line, (size_t)n);
+        }
         st->packets = (unsigned)c->n;
+        st->not_recorded = c->not_recorded;
         st->lab_dropped = c->dropped;
         st->lab_delayed = c->delayed;
         st->lab_duplicated = c->duplicated;

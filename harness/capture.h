@@ -27,7 +27,16 @@ struct sc_cap {
         struct sc_cap_rec *recs;
         size_t n, cap;
         unsigned dropped, delayed, duplicated;
+        uint64_t bytes;       /* frame bytes recorded */
+        unsigned not_recorded; /* frames past SC_CAP_MAX_BYTES (a flood) */
 };
+
+/*
+ * What one capture keeps at most: far above any book scenario, and what
+ * stops a port that floods its lab from filling the keeper's memory and
+ * the evidence disk.
+ */
+#define SC_CAP_MAX_BYTES (16u << 20)
 
 /* Opens a live capture on spec.ifname in the calling thread's namespace. */
 int sc_cap_open_live(struct sc_cap *c);
@@ -73,6 +82,7 @@ struct sc_ng {
         uint64_t next_ev;
         struct sc_ng_seen *seen; /* occurrences of each packet hash, per segment */
         size_t nseen, seencap;
+        uint64_t bytes;          /* kept so far; past 2 x SC_CAP_MAX_BYTES nothing more is */
 };
 
 /* A frame host sent on link (segment seg); returns the decision's id, fills *pkid. */

@@ -88,6 +88,7 @@ static bool keep(struct sc_ng *ng, struct sc_ng_rec *r, const uint8_t *data, uin
                 return false;
         memcpy(r->data, data, len);
         r->caplen = r->len = len;
+        ng->bytes += len;
         ng->n++;
         return true;
 }
@@ -114,6 +115,12 @@ uint64_t sc_ng_ingress(struct sc_ng *ng, int link, int seg, uint64_t ts_ns, cons
         uint64_t h = packet_hash(data, len), ev = ng->next_ev++, occ;
         struct sc_ng_seen *s = NULL;
         struct sc_ng_rec *r;
+
+        /* A flood: the recording is full, and the bookkeeping below would grow without end. */
+        if (ng->bytes > 2ull * SC_CAP_MAX_BYTES) {
+                *pkid = h;
+                return ev;
+        }
 
         for (size_t i = 0; i < ng->nseen; i++)
                 if (ng->seen[i].seg == seg && ng->seen[i].hash == h)
@@ -157,7 +164,7 @@ void sc_ng_egress(struct sc_ng *ng, int link, const uint8_t *data, uint32_t len,
                   uint64_t pkid, uint8_t copy, const struct sc_ng_fate *fate)
 {
         struct timespec ts;
-        struct sc_ng_rec *r = new_rec(ng);
+        struct sc_ng_rec *r = ng->bytes > 2ull * SC_CAP_MAX_BYTES ? NULL : new_rec(ng);
 
         if (!r)
                 return;
