@@ -38,10 +38,10 @@ static void safe_name(char *dst, size_t len, const char *src, size_t n)
         for (size_t i = 0; i < n && j + 1 < len; i++) {
                 unsigned char c = src[i];
                 dst[j++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                           (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                                           c == '.' || c == '@' || c == '+'
-                                   ? c
-                                   : '_';
+                                   (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                                   c == '@' || c == '+'
+                               ? c
+                               : '_';
         }
         dst[j] = 0;
 }
@@ -117,7 +117,8 @@ int gr_class_scan(const char *dir, struct gr_class *cls)
                         continue;
                 struct gr_student *a = cls->s[i].kind != GR_DIR ? &cls->s[i] : &cls->s[i - 1];
                 const char *b = strrchr(a->entry, '/') + 1;
-                class_note(cls, "two entries are named %s: the archive is graded under its full name",
+                class_note(cls,
+                           "two entries are named %s: the archive is graded under its full name",
                            a->name);
                 safe_name(a->name, sizeof(a->name), b, strlen(b));
         }

@@ -184,11 +184,11 @@ static json_t *derive(const char *out, int exit_code)
         json_object_set_new(r, "port", json_string(port));
         json_object_set_new(r, "mode", json_string(mode));
         json_object_set_new(r, "seed", json_integer(strtoll(seed, NULL, 10)));
-        json_object_set_new(r, "verdict", json_string(exit_code == 0                ? "CONFORMANT"
-                                                      : exit_code == 1 && book_fail ? "NOT CONFORMANT"
-                                                      : exit_code == 1 && !book_pass
-                                                              ? "NO BOOK TEST RAN"
-                                                              : "HARNESS ERROR"));
+        json_object_set_new(r, "verdict",
+                            json_string(exit_code == 0                 ? "CONFORMANT"
+                                        : exit_code == 1 && book_fail  ? "NOT CONFORMANT"
+                                        : exit_code == 1 && !book_pass ? "NO BOOK TEST RAN"
+                                                                       : "HARNESS ERROR"));
         json_object_set_new(r, "tests", tests);
         json_object_set_new(r, "derived_from", json_string("results.txt and report.txt"));
         free(port);

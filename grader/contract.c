@@ -16,12 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static json_t *by_test;   /* "suite/test" -> ["C-x-1", ...] */
+static json_t *by_test;     /* "suite/test" -> ["C-x-1", ...] */
 static json_t *clause_info; /* "C-x-1" -> {"section", "text"} */
 static char *contract, *programs_md;
 static bool loaded;
 
-/* The sentence texts: each "- **C-...** text" bullet up to the next bullet, blank line or heading. */
+/* The sentence texts: each "- **C-...** text" bullet up to the next bullet, blank line or heading.
+ */
 static void parse_contract(void)
 {
         char *cur = NULL;
@@ -160,8 +161,10 @@ const char *gr_contract_section(const char *root, const char *prog)
                 if (n > 2 && p[0] == '#') {
                         const char *hit = memmem(p, n, prog, strlen(prog));
                         size_t k = strlen(prog);
-                        if (hit && (hit == p || !(hit[-1] == '_' || (hit[-1] >= 'a' && hit[-1] <= 'z'))) &&
-                            (hit + k == p + n || !(hit[k] == '_' || (hit[k] >= 'a' && hit[k] <= 'z')))) {
+                        if (hit &&
+                            (hit == p || !(hit[-1] == '_' || (hit[-1] >= 'a' && hit[-1] <= 'z'))) &&
+                            (hit + k == p + n ||
+                             !(hit[k] == '_' || (hit[k] >= 'a' && hit[k] <= 'z')))) {
                                 const char *h = p;
                                 while (*h == '#' || *h == ' ')
                                         h++;

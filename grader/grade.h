@@ -65,23 +65,23 @@ unsigned long gr_student_seed(unsigned long class_seed, const char *name);
 /* ---- classdir.c -------------------------------------------------------- */
 enum gr_kind { GR_DIR, GR_TARGZ, GR_ZIP };
 struct gr_student {
-        char name[128];        /* from the entry's name, made safe for a path */
-        char entry[PATH_MAX];  /* CLASS_DIR/<entry> */
+        char name[128];       /* from the entry's name, made safe for a path */
+        char entry[PATH_MAX]; /* CLASS_DIR/<entry> */
         enum gr_kind kind;
         char hash[65];
         unsigned long seed;
-        char dir[PATH_MAX];    /* OUT/<name> */
-        char port[PATH_MAX];   /* the directory conform judges */
+        char dir[PATH_MAX];  /* OUT/<name> */
+        char port[PATH_MAX]; /* the directory conform judges */
         /* while grading */
-        int attempts;          /* conform runs so far (harness errors are retried) */
+        int attempts; /* conform runs so far (harness errors are retried) */
         double started, wall;
-        json_t *grade;         /* grade.json being built */
-        bool selected;         /* graded this run (not resumed, in shard and --only) */
+        json_t *grade; /* grade.json being built */
+        bool selected; /* graded this run (not resumed, in shard and --only) */
 };
 struct gr_class {
         struct gr_student *s;
         size_t n;
-        char notes[16][256];   /* class-level notes (ignored entries, duplicate names) */
+        char notes[16][256]; /* class-level notes (ignored entries, duplicate names) */
         size_t nnotes;
 };
 int gr_class_scan(const char *dir, struct gr_class *cls);
@@ -137,10 +137,10 @@ const char *gr_suite_binary(const char *build, const char *suite, const char *te
 
 /* ---- render_student.c -------------------------------------------------- */
 struct gr_ctx {
-        const char *root;      /* the sockcheck checkout */
-        const char *build;     /* its build tree */
-        const char *out;       /* OUT */
-        json_t *baseline;      /* {"<student>": grade.json} of --baseline, or NULL */
+        const char *root;  /* the sockcheck checkout */
+        const char *build; /* its build tree */
+        const char *out;   /* OUT */
+        json_t *baseline;  /* {"<student>": grade.json} of --baseline, or NULL */
         const char *baseline_dir;
 };
 /* Counts of a grade: per program, tier -> pass/fail/skip; flaky; book totals. */

@@ -64,8 +64,8 @@ static bool has_evidence(json_t *g)
         json_t *t;
         size_t i;
 
-        json_array_foreach(json_object_get(g, "tests"), i, t) if (json_is_string(json_object_get(t, "evidence")))
-                return true;
+        json_array_foreach(json_object_get(g, "tests"), i,
+                           t) if (json_is_string(json_object_get(t, "evidence"))) return true;
         return false;
 }
 
@@ -120,7 +120,8 @@ static int write_csv(const struct gr_ctx *ctx, json_t *grades)
                 char *np = joined(json_object_get(bl, "newly_pass"), " ");
                 char *notes = joined(json_object_get(g, "notes"), "; ");
                 if (bl)
-                        gr_bprintf(&b, "%zu,%zu,", json_array_size(json_object_get(bl, "newly_fail")),
+                        gr_bprintf(&b, "%zu,%zu,",
+                                   json_array_size(json_object_get(bl, "newly_fail")),
                                    json_array_size(json_object_get(bl, "newly_pass")));
                 else
                         gr_bputs(&b, ",,");
@@ -137,7 +138,8 @@ static int write_csv(const struct gr_ctx *ctx, json_t *grades)
         return r;
 }
 
-static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta, const struct rates *rt)
+static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
+                      const struct rates *rt)
 {
         json_t *out = json_object(), *students = json_array(), *programs = json_object(), *g;
         char path[PATH_MAX];
@@ -154,15 +156,16 @@ static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 gr_tally(g, c, &fl, &bp, &bf, &bs);
                 for (int p = 0; p < NCOL; p++)
                         json_object_set_new(progs, col_name(p),
-                                            json_pack("{s:[iii], s:[iii]}", "book", c[p][0][0], c[p][0][1],
-                                                      c[p][0][2], "robust", c[p][1][0], c[p][1][1],
-                                                      c[p][1][2]));
-                json_t *s = json_pack("{s:s, s:s, s:b, s:I, s:i, s:i, s:i, s:i, s:f, s:O, s:o}", "student",
-                                      name, "verdict", gr_jstr(g, "verdict"), "conformant",
-                                      !strcmp(gr_jstr(g, "verdict"), "CONFORMANT"), "seed",
-                                      (json_int_t)gr_jint(g, "seed"), "book_pass", bp, "book_fail", bf,
-                                      "book_skip", bs, "flaky", fl, "wall_s", gr_jreal(g, "wall_s"), "notes",
-                                      json_object_get(g, "notes"), "programs", progs);
+                                            json_pack("{s:[iii], s:[iii]}", "book", c[p][0][0],
+                                                      c[p][0][1], c[p][0][2], "robust", c[p][1][0],
+                                                      c[p][1][1], c[p][1][2]));
+                json_t *s =
+                    json_pack("{s:s, s:s, s:b, s:I, s:i, s:i, s:i, s:i, s:f, s:O, s:o}", "student",
+                              name, "verdict", gr_jstr(g, "verdict"), "conformant",
+                              !strcmp(gr_jstr(g, "verdict"), "CONFORMANT"), "seed",
+                              (json_int_t)gr_jint(g, "seed"), "book_pass", bp, "book_fail", bf,
+                              "book_skip", bs, "flaky", fl, "wall_s", gr_jreal(g, "wall_s"),
+                              "notes", json_object_get(g, "notes"), "programs", progs);
                 snprintf(link, sizeof(link), "%s/report.txt", name);
                 json_object_set_new(s, "report", json_string(link));
                 if (has_evidence(g)) {
@@ -174,10 +177,11 @@ static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 json_array_append_new(students, s);
         }
         for (int p = 0; p < NCOL; p++)
-                json_object_set_new(programs, col_name(p),
-                                    json_pack("{s:i, s:i, s:f}", "students_passing", rt->passing[p],
-                                              "students_judged", rt->judged, "pass_rate",
-                                              rt->judged ? (double)rt->passing[p] / rt->judged : 0.0));
+                json_object_set_new(
+                    programs, col_name(p),
+                    json_pack("{s:i, s:i, s:f}", "students_passing", rt->passing[p],
+                              "students_judged", rt->judged, "pass_rate",
+                              rt->judged ? (double)rt->passing[p] / rt->judged : 0.0));
         json_object_set(out, "meta", meta);
         json_object_set_new(out, "programs", programs);
         json_object_set_new(out, "students", students);
@@ -189,41 +193,43 @@ static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
 
 static const char *verdict_class(const char *v)
 {
-        return !strcmp(v, "CONFORMANT")      ? "ok"
-               : !strcmp(v, "HARNESS ERROR") ? "herr"
-                                             : "bad";
+        return !strcmp(v, "CONFORMANT") ? "ok" : !strcmp(v, "HARNESS ERROR") ? "herr" : "bad";
 }
 
 /* A self-made sorter: numbers by data-sort, text otherwise; ties keep the name order. */
 static const char *const sort_js =
-        "(function(){\n"
-        "var t=document.getElementById('class'),hs=t.tHead.rows[0].cells,b=t.tBodies[0];\n"
-        "function key(c){var v=c.getAttribute('data-sort');if(v===null)v=c.textContent.trim();\n"
-        "  return /^-?[0-9]+(\\.[0-9]+)?$/.test(v)?[0,parseFloat(v)]:[1,v.toLowerCase()];}\n"
-        "function sortBy(i,dir){var rows=Array.prototype.slice.call(b.rows);\n"
-        "  rows.sort(function(x,y){var a=key(x.cells[i]),c=key(y.cells[i]),r;\n"
-        "    if(a[0]!==c[0])r=a[0]-c[0];else if(a[0]===0)r=a[1]-c[1];else r=a[1]<c[1]?-1:a[1]>c[1]?1:0;\n"
-        "    return dir*r||(+x.getAttribute('data-i'))-(+y.getAttribute('data-i'));});\n"
-        "  rows.forEach(function(r){b.appendChild(r);});\n"
-        "  for(var k=0;k<hs.length;k++)hs[k].removeAttribute('aria-sort');\n"
-        "  hs[i].setAttribute('aria-sort',dir>0?'ascending':'descending');}\n"
-        "for(var i=0;i<hs.length;i++)(function(i){hs[i].addEventListener('click',function(){\n"
-        "  sortBy(i,hs[i].getAttribute('aria-sort')==='ascending'?-1:1);});})(i);\n"
-        "var m=/#sort=([A-Za-z0-9_]+?)(-desc|-asc)?$/.exec(location.hash);\n"
-        "if(m)for(var k=0;k<hs.length;k++)if(hs[k].getAttribute('data-key')===m[1])sortBy(k,m[2]==='-desc'?-1:1);\n"
-        "})();\n";
+    "(function(){\n"
+    "var t=document.getElementById('class'),hs=t.tHead.rows[0].cells,b=t.tBodies[0];\n"
+    "function key(c){var v=c.getAttribute('data-sort');if(v===null)v=c.textContent.trim();\n"
+    "  return /^-?[0-9]+(\\.[0-9]+)?$/.test(v)?[0,parseFloat(v)]:[1,v.toLowerCase()];}\n"
+    "function sortBy(i,dir){var rows=Array.prototype.slice.call(b.rows);\n"
+    "  rows.sort(function(x,y){var a=key(x.cells[i]),c=key(y.cells[i]),r;\n"
+    "    if(a[0]!==c[0])r=a[0]-c[0];else if(a[0]===0)r=a[1]-c[1];else "
+    "r=a[1]<c[1]?-1:a[1]>c[1]?1:0;\n"
+    "    return dir*r||(+x.getAttribute('data-i'))-(+y.getAttribute('data-i'));});\n"
+    "  rows.forEach(function(r){b.appendChild(r);});\n"
+    "  for(var k=0;k<hs.length;k++)hs[k].removeAttribute('aria-sort');\n"
+    "  hs[i].setAttribute('aria-sort',dir>0?'ascending':'descending');}\n"
+    "for(var i=0;i<hs.length;i++)(function(i){hs[i].addEventListener('click',function(){\n"
+    "  sortBy(i,hs[i].getAttribute('aria-sort')==='ascending'?-1:1);});})(i);\n"
+    "var m=/#sort=([A-Za-z0-9_]+?)(-desc|-asc)?$/.exec(location.hash);\n"
+    "if(m)for(var "
+    "k=0;k<hs.length;k++)if(hs[k].getAttribute('data-key')===m[1])sortBy(k,m[2]==='-desc'?-1:1);\n"
+    "})();\n";
 
 static const char *const css =
-        "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
-        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 6px;text-align:center}\n"
-        "th{background:#eee;cursor:pointer;user-select:none;position:sticky;top:0}\n"
-        "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}\n"
-        "td{white-space:nowrap}td.name,td.notes{text-align:left}\n"
-        "td.notes{white-space:normal;min-width:26em;font-size:12px}\n"
-        ".ok{background:#d8f3d8}.bad{background:#f8d0d0}\n"
-        ".herr{background:#f3e6b0}.none{color:#999}.flaky{background:#fff2b3}\n"
-        "tfoot td{font-weight:bold;background:#f4f4f4}.new{color:#b00;font-weight:bold}\n"
-        ".fixed{color:#070}small{color:#555}\n";
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
+    "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px "
+    "6px;text-align:center}\n"
+    "th{background:#eee;cursor:pointer;user-select:none;position:sticky;top:0}\n"
+    "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' "
+    "\\25BC'}\n"
+    "td{white-space:nowrap}td.name,td.notes{text-align:left}\n"
+    "td.notes{white-space:normal;min-width:26em;font-size:12px}\n"
+    ".ok{background:#d8f3d8}.bad{background:#f8d0d0}\n"
+    ".herr{background:#f3e6b0}.none{color:#999}.flaky{background:#fff2b3}\n"
+    "tfoot td{font-weight:bold;background:#f4f4f4}.new{color:#b00;font-weight:bold}\n"
+    ".fixed{color:#070}small{color:#555}\n";
 
 static void html_escaped(struct gr_buf *b, const char *s)
 {
@@ -233,7 +239,8 @@ static void html_escaped(struct gr_buf *b, const char *s)
         free(e);
 }
 
-static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, const struct rates *rt)
+static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
+                      const struct rates *rt)
 {
         struct gr_buf b = {0};
         char path[PATH_MAX];
@@ -250,7 +257,8 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 nherr += !strcmp(v, "HARNESS ERROR");
                 nnot += strcmp(v, "CONFORMANT") && strcmp(v, "HARNESS ERROR");
                 nflaky += fl > 0;
-                nnew += json_array_size(json_object_get(json_object_get(g, "baseline"), "newly_fail")) > 0;
+                nnew += json_array_size(
+                            json_object_get(json_object_get(g, "baseline"), "newly_fail")) > 0;
         }
         for (int p = 0; p < GR_NPROGRAMS; p++)
                 if (hardest < 0 || rt->passing[p] < rt->passing[hardest])
@@ -262,25 +270,31 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
         html_escaped(&b, gr_jstr(meta, "class"));
         gr_bputs(&b, ": sockcheck grades</h1>\n<p id=\"summary\">");
         gr_bprintf(&b,
-                   "<b>%zu students</b>: <span class=\"ok\">%d conformant</span>, <span class=\"bad\">%d not "
+                   "<b>%zu students</b>: <span class=\"ok\">%d conformant</span>, <span "
+                   "class=\"bad\">%d not "
                    "conformant</span>",
                    json_array_size(grades), nconf, nnot);
         if (nherr)
-                gr_bprintf(&b, ", <span class=\"herr\">%d harness error(s), not charged: grade again</span>", nherr);
+                gr_bprintf(
+                    &b,
+                    ", <span class=\"herr\">%d harness error(s), not charged: grade again</span>",
+                    nherr);
         if (nflaky)
                 gr_bprintf(&b, "; %d with FLAKY timing tests (passed when rerun alone)", nflaky);
         gr_bputs(&b, ".<br>");
         if (hardest >= 0 && rt->judged)
                 gr_bprintf(&b, "Hardest program: <b id=\"hardest\">%s</b>, passed by %d of %d. ",
                            gr_programs[hardest], rt->passing[hardest], rt->judged);
-        gr_bprintf(&b, "<small>Class seed %lld, tier %s", gr_jint(meta, "class_seed"), gr_jstr(meta, "tier"));
+        gr_bprintf(&b, "<small>Class seed %lld, tier %s", gr_jint(meta, "class_seed"),
+                   gr_jstr(meta, "tier"));
         if (*gr_jstr(meta, "shard"))
                 gr_bprintf(&b, ", shard %s", gr_jstr(meta, "shard"));
         gr_bprintf(&b, ", generated %s.</small></p>\n", gr_jstr(meta, "generated_at"));
         if (json_is_string(json_object_get(meta, "baseline"))) {
                 gr_bputs(&b, "<p id=\"baseline\">Since the baseline <code>");
                 html_escaped(&b, gr_jstr(meta, "baseline"));
-                gr_bprintf(&b, "</code>: <span class=\"new\">%d student(s) newly fail tests</span>", nnew);
+                gr_bprintf(&b, "</code>: <span class=\"new\">%d student(s) newly fail tests</span>",
+                           nnew);
                 json_array_foreach(grades, i, g)
                 {
                         json_t *bl = json_object_get(g, "baseline");
@@ -293,7 +307,8 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 }
                 gr_bputs(&b, ".</p>\n");
         }
-        gr_bputs(&b, "<p><small>Cells are book tests passed/failed/skipped. Click a heading to sort.</small></p>\n");
+        gr_bputs(&b, "<p><small>Cells are book tests passed/failed/skipped. Click a heading to "
+                     "sort.</small></p>\n");
 
         gr_bputs(&b, "<table id=\"class\">\n<thead><tr><th data-key=\"student\">student</th>"
                      "<th data-key=\"verdict\">verdict</th><th data-key=\"pass\">book pass</th>"
@@ -313,7 +328,9 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 char *en = gr_xml_escape(name);
 
                 gr_tally(g, c, &fl, &bp, &bf, &bs);
-                gr_bprintf(&b, "<tr data-i=\"%zu\" data-student=\"%s\"><td class=\"name\"><a href=\"%s/report.txt\">%s</a></td>",
+                gr_bprintf(&b,
+                           "<tr data-i=\"%zu\" data-student=\"%s\"><td class=\"name\"><a "
+                           "href=\"%s/report.txt\">%s</a></td>",
                            i, en, en, en);
                 gr_bprintf(&b, "<td class=\"verdict %s\">%s</td>", verdict_class(v), v);
                 gr_bprintf(&b, "<td>%d</td><td%s>%d</td><td>%d</td><td%s>%d</td><td>%.0f</td>", bp,
@@ -337,7 +354,8 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                         if (nf)
                                 gr_bprintf(&b, "<span class=\"new\">%zu newly fail</span>", nf);
                         if (np)
-                                gr_bprintf(&b, "%s<span class=\"fixed\">%zu newly pass</span>", nf ? ", " : "", np);
+                                gr_bprintf(&b, "%s<span class=\"fixed\">%zu newly pass</span>",
+                                           nf ? ", " : "", np);
                         if (!nf && !np)
                                 gr_bputs(&b, "same");
                         gr_bputs(&b, "</td>");
@@ -347,7 +365,9 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 char *notes = joined(json_object_get(g, "notes"), "; ");
                 gr_bputs(&b, "<td class=\"notes\">");
                 html_escaped(&b, notes);
-                gr_bprintf(&b, "</td><td><a href=\"%s/report.txt\">report</a> <a href=\"%s/feedback.txt\">feedback</a>",
+                gr_bprintf(&b,
+                           "</td><td><a href=\"%s/report.txt\">report</a> <a "
+                           "href=\"%s/feedback.txt\">feedback</a>",
                            en, en);
                 if (has_evidence(g))
                         gr_bprintf(&b, " <a href=\"%s/conform/evidence/\">evidence</a>", en);
@@ -355,10 +375,11 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta, co
                 free(notes);
                 free(en);
         }
-        gr_bputs(&b, "</tbody>\n<tfoot><tr><td class=\"name\">pass rate</td><td></td><td></td><td></td><td></td><td></td><td></td>");
+        gr_bputs(&b, "</tbody>\n<tfoot><tr><td class=\"name\">pass "
+                     "rate</td><td></td><td></td><td></td><td></td><td></td><td></td>");
         for (int p = 0; p < NCOL; p++)
-                gr_bprintf(&b, "<td class=\"rate\" data-program=\"%s\">%d/%d<br>%.0f%%</td>", col_name(p),
-                           rt->passing[p], rt->judged,
+                gr_bprintf(&b, "<td class=\"rate\" data-program=\"%s\">%d/%d<br>%.0f%%</td>",
+                           col_name(p), rt->passing[p], rt->judged,
                            rt->judged ? 100.0 * rt->passing[p] / rt->judged : 0.0);
         gr_bputs(&b, "<td></td><td></td><td></td></tr></tfoot>\n</table>\n");
         gr_bprintf(&b, "<script>\n%s</script>\n</body></html>\n", sort_js);

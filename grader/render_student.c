@@ -93,9 +93,10 @@ void gr_baseline_diff(const struct gr_ctx *ctx, json_t *grade)
                         json_array_append_new(np, json_string(key));
         }
         json_object_set_new(grade, "baseline",
-                            json_pack("{s:s, s:b, s:s?, s:o, s:o}", "dir", ctx->baseline_dir, "found",
-                                      old != NULL, "verdict", old ? gr_jstr(old, "verdict") : NULL,
-                                      "newly_fail", nf, "newly_pass", np));
+                            json_pack("{s:s, s:b, s:s?, s:o, s:o}", "dir", ctx->baseline_dir,
+                                      "found", old != NULL, "verdict",
+                                      old ? gr_jstr(old, "verdict") : NULL, "newly_fail", nf,
+                                      "newly_pass", np));
         json_decref(was);
 }
 
@@ -118,15 +119,16 @@ static void clauses_text(struct gr_buf *b, json_t *t, const char *indent)
         json_array_foreach(ids, i, id)
         {
                 const char *text = gr_clause_text(json_string_value(id));
-                gr_bprintf(b, "%s%s %s (programs/CONTRACT.md): %s\n", indent, i ? "or" : "It checks",
-                           json_string_value(id), text ? text : "");
+                gr_bprintf(b, "%s%s %s (programs/CONTRACT.md): %s\n", indent,
+                           i ? "or" : "It checks", json_string_value(id), text ? text : "");
         }
 }
 
 static bool not_charged_skip(json_t *t)
 {
         /* a program the port lacks is the student's; anything else could not run here */
-        return !strcmp(gr_jstr(t, "status"), "skip") && !strstr(gr_jstr(t, "message"), "port has no");
+        return !strcmp(gr_jstr(t, "status"), "skip") &&
+               !strstr(gr_jstr(t, "message"), "port has no");
 }
 
 static const char *summary_line(json_t *g, char *buf, size_t len)
@@ -136,11 +138,12 @@ static const char *summary_line(json_t *g, char *buf, size_t len)
 
         gr_tally(g, counts, &flaky, &bp, &bf, &bs);
         if (!strcmp(v, "CONFORMANT") || !strcmp(v, "NOT CONFORMANT"))
-                snprintf(buf, len, "%s: %d book test(s) passed, %d failed, %d skipped%s", v, bp, bf, bs,
-                         flaky ? " (some only on rerun: FLAKY)" : "");
+                snprintf(buf, len, "%s: %d book test(s) passed, %d failed, %d skipped%s", v, bp, bf,
+                         bs, flaky ? " (some only on rerun: FLAKY)" : "");
         else if (!strcmp(v, "HARNESS ERROR"))
-                snprintf(buf, len, "HARNESS ERROR: the grader could not judge this port; this is not "
-                                   "the student's fault and is not charged");
+                snprintf(buf, len,
+                         "HARNESS ERROR: the grader could not judge this port; this is not "
+                         "the student's fault and is not charged");
         else
                 snprintf(buf, len, "%s", v);
         return buf;
@@ -152,7 +155,7 @@ static void notes_text(struct gr_buf *b, json_t *g, const char *indent)
         size_t i;
 
         json_array_foreach(json_object_get(g, "notes"), i, n)
-                gr_bprintf(b, "%s%s\n", indent, json_string_value(n));
+            gr_bprintf(b, "%s%s\n", indent, json_string_value(n));
 }
 
 static const char *suite_binary_name(const struct gr_ctx *ctx, json_t *t)
@@ -165,9 +168,10 @@ static void repro(const struct gr_ctx *ctx, struct gr_buf *b, json_t *g, json_t 
 {
         const char *bin = suite_binary_name(ctx, t);
 
-        gr_bprintf(b, "  SOCKCHECK_PORT=%s SOCKCHECK_SEED=%lld \\\n    %s --filter='%s/%s' --verbose\n",
-                   gr_jstr(g, "port"), gr_jint(g, "seed"),
-                   bin ? bin : "build/suites/<suite binary>", gr_jstr(t, "suite"), gr_jstr(t, "test"));
+        gr_bprintf(
+            b, "  SOCKCHECK_PORT=%s SOCKCHECK_SEED=%lld \\\n    %s --filter='%s/%s' --verbose\n",
+            gr_jstr(g, "port"), gr_jint(g, "seed"), bin ? bin : "build/suites/<suite binary>",
+            gr_jstr(t, "suite"), gr_jstr(t, "test"));
 }
 
 static int tier_rank(json_t *t)
@@ -193,13 +197,17 @@ static int render_report(const struct gr_ctx *ctx, const char *dir, json_t *g)
                    gr_jstr(g, "hash"));
         if (json_is_string(json_object_get(g, "port")))
                 gr_bprintf(&b, "Port:    %s\n", gr_jstr(g, "port"));
-        gr_bprintf(&b, "Seed:    %lld (from class seed %lld and the name; scripts/grade CLASS --only %s "
-                       "--seed %lld repeats it)\n",
-                   gr_jint(g, "seed"), gr_jint(g, "class_seed"), gr_jstr(g, "student"),
-                   gr_jint(g, "class_seed"));
-        gr_bprintf(&b, "Tier:    %s; graded %s in %s", gr_jstr(g, "tier"), gr_jstr(g, "graded_at"), dur);
+        gr_bprintf(
+            &b,
+            "Seed:    %lld (from class seed %lld and the name; scripts/grade CLASS --only %s "
+            "--seed %lld repeats it)\n",
+            gr_jint(g, "seed"), gr_jint(g, "class_seed"), gr_jstr(g, "student"),
+            gr_jint(g, "class_seed"));
+        gr_bprintf(&b, "Tier:    %s; graded %s in %s", gr_jstr(g, "tier"), gr_jstr(g, "graded_at"),
+                   dur);
         if (gr_jint(g, "attempts") > 1)
-                gr_bprintf(&b, " (%lld runs: harness errors are judged again)", gr_jint(g, "attempts"));
+                gr_bprintf(&b, " (%lld runs: harness errors are judged again)",
+                           gr_jint(g, "attempts"));
         gr_bputs(&b, "\n");
         if (json_array_size(json_object_get(g, "notes"))) {
                 gr_bputs(&b, "Notes:\n");
@@ -211,7 +219,8 @@ static int render_report(const struct gr_ctx *ctx, const char *dir, json_t *g)
                         gr_bprintf(&b, "FLAKY:   %s/%s failed, then passed when rerun alone\n",
                                    gr_jstr(t, "suite"), gr_jstr(t, "test"));
                 else if (json_array_size(json_object_get(t, "reruns")))
-                        gr_bprintf(&b, "Rerun:   %s/%s failed again when rerun alone (%zu rerun(s))\n",
+                        gr_bprintf(&b,
+                                   "Rerun:   %s/%s failed again when rerun alone (%zu rerun(s))\n",
                                    gr_jstr(t, "suite"), gr_jstr(t, "test"),
                                    json_array_size(json_object_get(t, "reruns")));
         }
@@ -221,13 +230,14 @@ static int render_report(const struct gr_ctx *ctx, const char *dir, json_t *g)
                 if (!json_is_true(json_object_get(bl, "found"))) {
                         gr_bputs(&b, "the student was not in it\n");
                 } else {
-                        gr_bprintf(&b, "was %s; %zu newly fail, %zu newly pass\n", gr_jstr(bl, "verdict"),
+                        gr_bprintf(&b, "was %s; %zu newly fail, %zu newly pass\n",
+                                   gr_jstr(bl, "verdict"),
                                    json_array_size(json_object_get(bl, "newly_fail")),
                                    json_array_size(json_object_get(bl, "newly_pass")));
                         json_array_foreach(json_object_get(bl, "newly_fail"), i, n)
-                                gr_bprintf(&b, "  newly FAILS  %s\n", json_string_value(n));
+                            gr_bprintf(&b, "  newly FAILS  %s\n", json_string_value(n));
                         json_array_foreach(json_object_get(bl, "newly_pass"), i, n)
-                                gr_bprintf(&b, "  newly passes %s\n", json_string_value(n));
+                            gr_bprintf(&b, "  newly passes %s\n", json_string_value(n));
                 }
         }
         gr_bputs(&b, "\n");
@@ -247,12 +257,12 @@ static int render_report(const struct gr_ctx *ctx, const char *dir, json_t *g)
                 if (!first || tier_rank(t) < tier_rank(first))
                         first = t;
                 if (json_is_string(json_object_get(t, "evidence")))
-                        gr_bprintf(&b, "Evidence of %s/%s: %s/%s\n", gr_jstr(t, "suite"), gr_jstr(t, "test"),
-                                   dir, gr_jstr(t, "evidence"));
+                        gr_bprintf(&b, "Evidence of %s/%s: %s/%s\n", gr_jstr(t, "suite"),
+                                   gr_jstr(t, "test"), dir, gr_jstr(t, "evidence"));
         }
         if (first) {
-                gr_bprintf(&b, "\nReproduce %s/%s alone with this student's seed:\n", gr_jstr(first, "suite"),
-                           gr_jstr(first, "test"));
+                gr_bprintf(&b, "\nReproduce %s/%s alone with this student's seed:\n",
+                           gr_jstr(first, "suite"), gr_jstr(first, "test"));
                 repro(ctx, &b, g, first);
         }
         snprintf(path, sizeof(path), "%s/report.txt", dir);
@@ -280,7 +290,8 @@ static int render_junit(const char *dir, json_t *g)
                 failures += !strcmp(st, "fail");
                 errors += !strcmp(st, "harness_error");
                 skipped += !strcmp(st, "skip");
-                json_array_foreach(suites, j, s) have |= !strcmp(json_string_value(s), gr_jstr(t, "suite"));
+                json_array_foreach(suites, j, s) have |=
+                    !strcmp(json_string_value(s), gr_jstr(t, "suite"));
                 if (!have)
                         json_array_append_new(suites, json_string(gr_jstr(t, "suite")));
         }
@@ -292,8 +303,10 @@ static int render_junit(const char *dir, json_t *g)
                 char *msg = gr_xml_escape(n.s ? n.s : "");
                 char *v = gr_xml_escape(gr_jstr(g, "verdict"));
                 gr_bprintf(&b,
-                           "<testsuites name=\"sockcheck grade: %s\" tests=\"1\" failures=\"1\" errors=\"0\">\n"
-                           "  <testsuite name=\"grade\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n"
+                           "<testsuites name=\"sockcheck grade: %s\" tests=\"1\" failures=\"1\" "
+                           "errors=\"0\">\n"
+                           "  <testsuite name=\"grade\" tests=\"1\" failures=\"1\" errors=\"0\" "
+                           "skipped=\"0\">\n"
                            "    <testcase classname=\"grade\" name=\"port\" time=\"0\">\n"
                            "      <failure message=\"%s\">%s</failure>\n    </testcase>\n"
                            "  </testsuite>\n</testsuites>\n",
@@ -303,10 +316,11 @@ static int render_junit(const char *dir, json_t *g)
                 free(n.s);
                 goto write;
         }
-        gr_bprintf(&b,
-                   "<testsuites name=\"sockcheck grade: %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
-                   "skipped=\"%d\" time=\"%.3f\">\n",
-                   name, tests, failures, errors, skipped, gr_jreal(g, "wall_s"));
+        gr_bprintf(
+            &b,
+            "<testsuites name=\"sockcheck grade: %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
+            "skipped=\"%d\" time=\"%.3f\">\n",
+            name, tests, failures, errors, skipped, gr_jreal(g, "wall_s"));
         json_t *s;
         json_array_foreach(suites, j, s)
         {
@@ -326,7 +340,8 @@ static int render_junit(const char *dir, json_t *g)
                 }
                 char *es = gr_xml_escape(suite);
                 gr_bprintf(&b,
-                           "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+                           "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" "
+                           "skipped=\"%d\" "
                            "time=\"%.3f\">\n",
                            es, n, f, e, k, time);
                 json_array_foreach(json_object_get(g, "tests"), i, t)
@@ -336,8 +351,8 @@ static int render_junit(const char *dir, json_t *g)
                         const char *st = gr_jstr(t, "status");
                         char *et = gr_xml_escape(gr_jstr(t, "test"));
                         char *msg = gr_xml_escape(gr_jstr(t, "message"));
-                        gr_bprintf(&b, "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">", es, et,
-                                   gr_jreal(t, "duration_s"));
+                        gr_bprintf(&b, "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\">",
+                                   es, et, gr_jreal(t, "duration_s"));
                         if (!strcmp(st, "fail")) {
                                 gr_bprintf(&b, "\n      <failure message=\"%s\">%s", msg, msg);
                                 if (json_is_string(json_object_get(t, "evidence"))) {
@@ -349,10 +364,13 @@ static int render_junit(const char *dir, json_t *g)
                         } else if (!strcmp(st, "skip")) {
                                 gr_bprintf(&b, "\n      <skipped message=\"%s\"/>\n    ", msg);
                         } else if (!strcmp(st, "harness_error")) {
-                                gr_bprintf(&b, "\n      <error message=\"harness error (not charged): %s\"/>\n    ",
+                                gr_bprintf(&b,
+                                           "\n      <error message=\"harness error (not charged): "
+                                           "%s\"/>\n    ",
                                            msg);
                         } else if (!strcmp(st, "flaky")) {
-                                gr_bputs(&b, "\n      <system-out>FLAKY: failed in the class run, passed when "
+                                gr_bputs(&b, "\n      <system-out>FLAKY: failed in the class run, "
+                                             "passed when "
                                              "rerun alone</system-out>\n    ");
                         }
                         gr_bputs(&b, "</testcase>\n");
@@ -384,8 +402,8 @@ static int render_gradescope(const struct gr_ctx *ctx, const char *dir, json_t *
         json_array_foreach(json_object_get(g, "tests"), i, t)
         {
                 const char *st = gr_jstr(t, "status"), *tier = gr_jstr(t, "tier");
-                bool counted = strcmp(tier, "robust") && strcmp(st, "harness_error") && !not_charged_skip(t) &&
-                               !harness;
+                bool counted = strcmp(tier, "robust") && strcmp(st, "harness_error") &&
+                               !not_charged_skip(t) && !harness;
                 bool ok = passed(st);
                 struct gr_buf o = {0};
                 char name[512];
@@ -393,10 +411,13 @@ static int render_gradescope(const struct gr_ctx *ctx, const char *dir, json_t *
                 words(tw, sizeof(tw), gr_jstr(t, "test"));
                 snprintf(name, sizeof(name), "%s (%s): %s", gr_jstr(t, "program"), tier, tw);
                 if (!strcmp(st, "flaky"))
-                        gr_bputs(&o, "Passed when rerun alone (FLAKY: it failed once in the class run).\n");
+                        gr_bputs(
+                            &o,
+                            "Passed when rerun alone (FLAKY: it failed once in the class run).\n");
                 else if (!strcmp(st, "skip"))
-                        gr_bprintf(&o, "Skipped: %s%s\n", gr_jstr(t, "message"),
-                                   counted ? "" : " (could not run on the grading machine; not counted)");
+                        gr_bprintf(
+                            &o, "Skipped: %s%s\n", gr_jstr(t, "message"),
+                            counted ? "" : " (could not run on the grading machine; not counted)");
                 else if (!strcmp(st, "harness_error"))
                         gr_bprintf(&o, "Harness error, not counted: %s\n", gr_jstr(t, "message"));
                 else if (!ok) {
@@ -406,11 +427,11 @@ static int render_gradescope(const struct gr_ctx *ctx, const char *dir, json_t *
                 }
                 if (!strcmp(tier, "robust"))
                         gr_bputs(&o, "Robust tier: beyond the book; shown, worth no points.\n");
-                json_t *e = json_pack("{s:s, s:f, s:f, s:s, s:s, s:s, s:[ss]}", "name", name, "score",
-                                      counted && ok ? 1.0 : 0.0, "max_score", counted ? 1.0 : 0.0,
-                                      "status", ok || (!counted && strcmp(st, "fail")) ? "passed" : "failed",
-                                      "output", o.s ? o.s : "", "visibility", "visible", "tags",
-                                      gr_jstr(t, "program"), tier);
+                json_t *e = json_pack(
+                    "{s:s, s:f, s:f, s:s, s:s, s:s, s:[ss]}", "name", name, "score",
+                    counted && ok ? 1.0 : 0.0, "max_score", counted ? 1.0 : 0.0, "status",
+                    ok || (!counted && strcmp(st, "fail")) ? "passed" : "failed", "output",
+                    o.s ? o.s : "", "visibility", "visible", "tags", gr_jstr(t, "program"), tier);
                 json_array_append_new(tests, e);
                 if (counted && ok)
                         score += 1;
@@ -446,22 +467,27 @@ static int render_feedback(const struct gr_ctx *ctx, const char *dir, json_t *g)
         size_t i;
         int r, nfail = 0;
 
-        gr_bprintf(&b, "Feedback for %s\n%s\n\n", gr_jstr(g, "student"), summary_line(g, line, sizeof(line)));
+        gr_bprintf(&b, "Feedback for %s\n%s\n\n", gr_jstr(g, "student"),
+                   summary_line(g, line, sizeof(line)));
         if (json_array_size(json_object_get(g, "notes"))) {
                 gr_bputs(&b, "Notes:\n");
                 notes_text(&b, g, "  - ");
                 gr_bputs(&b, "\n");
         }
-        for (int p = 0; p < GR_NPROGRAMS; p++) {
-                bool header = false;
+        int header_for = -1;
+        for (int q = 0; q < GR_NPROGRAMS * 3; q++) {
+                /* program by program; in each, book tests, then pairs, then robust */
+                int p = q / 3, rank = q % 3;
                 json_array_foreach(json_object_get(g, "tests"), i, t)
                 {
-                        if (strcmp(gr_jstr(t, "status"), "fail") || strcmp(gr_jstr(t, "program"), gr_programs[p]))
+                        if (strcmp(gr_jstr(t, "status"), "fail") ||
+                            strcmp(gr_jstr(t, "program"), gr_programs[p]) || tier_rank(t) != rank)
                                 continue;
-                        if (!header) {
-                                gr_bprintf(&b, "%s - what it must do: %s\n", gr_programs[p],
+                        if (header_for != p) {
+                                gr_bprintf(&b, "%s%s - what it must do: %s\n",
+                                           header_for >= 0 ? "\n" : "", gr_programs[p],
                                            gr_contract_section(ctx->root, gr_programs[p]));
-                                header = true;
+                                header_for = p;
                         }
                         nfail++;
                         words(tw, sizeof(tw), gr_jstr(t, "test"));
@@ -489,26 +515,32 @@ static int render_feedback(const struct gr_ctx *ctx, const char *dir, json_t *g)
                         if (!first || tier_rank(t) < tier_rank(first))
                                 first = t;
                 }
-                if (header)
-                        gr_bputs(&b, "\n");
         }
+        if (header_for >= 0)
+                gr_bputs(&b, "\n");
         if (nfail == 0 && !strcmp(gr_jstr(g, "verdict"), "CONFORMANT"))
                 gr_bputs(&b, "Every test that ran passed.\n\n");
         json_array_foreach(json_object_get(g, "tests"), i, t)
         {
                 if (!strcmp(gr_jstr(t, "status"), "flaky"))
-                        gr_bprintf(&b, "FLAKY (counted as passed): %s/%s failed once and passed when run "
-                                       "alone; a timing test can miss on a busy machine.\n",
-                                   gr_jstr(t, "suite"), gr_jstr(t, "test"));
+                        gr_bprintf(
+                            &b,
+                            "FLAKY (counted as passed): %s/%s failed once and passed when run "
+                            "alone; a timing test can miss on a busy machine.\n",
+                            gr_jstr(t, "suite"), gr_jstr(t, "test"));
         }
         if (first) {
-                gr_bprintf(&b, "\nTo reproduce %s/%s alone, with the seed you were graded with (%lld):\n",
-                           gr_jstr(first, "suite"), gr_jstr(first, "test"), gr_jint(g, "seed"));
+                gr_bprintf(
+                    &b, "\nTo reproduce %s/%s alone, with the seed you were graded with (%lld):\n",
+                    gr_jstr(first, "suite"), gr_jstr(first, "test"), gr_jint(g, "seed"));
                 repro(ctx, &b, g, first);
-                gr_bprintf(&b, "The whole check as graded:\n  scripts/conform %s --seed %lld --tier %s\n",
-                           gr_jstr(g, "port"), gr_jint(g, "seed"), gr_jstr(g, "tier"));
-                gr_bputs(&b, "(in your own checkout of sockcheck, put your port's directory in place of the "
-                             "path)\n");
+                gr_bprintf(
+                    &b, "The whole check as graded:\n  scripts/conform %s --seed %lld --tier %s\n",
+                    gr_jstr(g, "port"), gr_jint(g, "seed"), gr_jstr(g, "tier"));
+                gr_bputs(
+                    &b,
+                    "(in your own checkout of sockcheck, put your port's directory in place of the "
+                    "path)\n");
         }
         snprintf(path, sizeof(path), "%s/feedback.txt", dir);
         r = gr_write_file(path, b.s);

@@ -14,8 +14,8 @@
 /* the binaries scripts/conform runs */
 static const char *const binaries[] = {"conf_fopnp", "conf_chun", "conf_bogo", "smoke"};
 
-static json_t *serial;  /* "suite/test" -> true */
-static json_t *holder;  /* "suite/test" -> binary path */
+static json_t *serial; /* "suite/test" -> true */
+static json_t *holder; /* "suite/test" -> binary path */
 
 int gr_serial_load(const char *root)
 {

@@ -46,6 +46,16 @@ struct opts {
         const char *limits[32];
         int nlimits;
         const char *merge_dirs[64];
+        /*
+         * For the grader's own tests only (grader/tests): "fail-once:S/T"
+         * counts test S/T as failed in every student's conform run, so the
+         * real rerun-alone path runs; "harness-error-once:NAME" takes that
+         * student's first conform run as a harness error, so the retry runs.
+         */
+        bool conform_has_limit;
+        char limits_env[1024]; /* "SOCKCHECK_LIMITS=k=v,k=v" or "" */
+        const char *inject[4];
+        int ninject;
         int nmerge;
         struct gr_caps caps;
 };
@@ -112,10 +122,11 @@ static json_t *grade_new(struct gr_student *s)
 
         for (int i = 0; i < o.nlimits; i++)
                 json_array_append_new(limits, json_string(o.limits[i]));
-        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:[], s:[], s:b, s:i}", "student",
-                         s->name, "entry", s->entry, "kind", gr_kind_name(s->kind), "hash", s->hash,
-                         "seed", (json_int_t)s->seed, "class_seed", (json_int_t)o.seed, "tier", o.tier,
-                         "limits", limits, "notes", "tests", "complete", 0, "grader_version", 1);
+        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:[], s:[], s:b, s:i}",
+                         "student", s->name, "entry", s->entry, "kind", gr_kind_name(s->kind),
+                         "hash", s->hash, "seed", (json_int_t)s->seed, "class_seed",
+                         (json_int_t)o.seed, "tier", o.tier, "limits", limits, "notes", "tests",
+                         "complete", 0, "grader_version", 1);
 }
 
 static void note(struct gr_student *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -134,10 +145,10 @@ static void note(struct gr_student *s, const char *fmt, ...)
 static void limit_notes(struct gr_student *s)
 {
         static const char *const needles[][2] = {
-                {"memory limit", "memory limit"}, {"out of memory", "memory limit"},
-                {"cpu limit", "CPU limit"},       {"cpu time limit", "CPU limit"},
-                {"process limit", "process limit"}, {"pids limit", "process limit"},
-                {"output limit", "output limit"},
+            {"memory limit", "memory limit"},   {"out of memory", "memory limit"},
+            {"cpu limit", "CPU limit"},         {"cpu time limit", "CPU limit"},
+            {"process limit", "process limit"}, {"pids limit", "process limit"},
+            {"output limit", "output limit"},   {"stopped: more than", "output limit"},
         };
         bool seen[sizeof(needles) / sizeof(needles[0])] = {0};
         size_t i;
@@ -313,7 +324,7 @@ static pid_t start_conform(struct gr_student *s)
 {
         char script[PATH_MAX], cout[PATH_MAX], log[PATH_MAX], seed[32], env_build[PATH_MAX + 32];
         char *argv[16 + 2 * 32];
-        char *env[] = {env_build, NULL};
+        char *env[] = {env_build, o.limits_env[0] ? o.limits_env : NULL, NULL};
         int a = 0;
 
         snprintf(script, sizeof(script), "%s/scripts/conform", o.root);
@@ -335,7 +346,7 @@ static pid_t start_conform(struct gr_student *s)
         argv[a++] = "--no-build";
         argv[a++] = "--tier";
         argv[a++] = (char *)o.tier;
-        for (int i = 0; i < o.nlimits; i++) {
+        for (int i = 0; o.conform_has_limit && i < o.nlimits; i++) {
                 argv[a++] = "--limit";
                 argv[a++] = (char *)o.limits[i];
         }
@@ -362,6 +373,35 @@ static json_t *relative_evidence(struct gr_student *s, json_t *ev)
         return json_string(p);
 }
 
+static void inject(struct gr_student *s, json_t *r)
+{
+        json_t *t;
+        size_t i;
+
+        for (int k = 0; k < o.ninject; k++) {
+                const char *inj = o.inject[k];
+                if (!strncmp(inj, "harness-error-once:", 19) && !strcmp(inj + 19, s->name) &&
+                    s->attempts == 1) {
+                        json_object_set_new(r, "verdict", json_string("HARNESS ERROR"));
+                        continue;
+                }
+                if (strncmp(inj, "fail-once:", 10))
+                        continue;
+                json_array_foreach(json_object_get(r, "tests"), i, t)
+                {
+                        char key[600];
+                        snprintf(key, sizeof(key), "%s/%s", gr_jstr(t, "suite"),
+                                 gr_jstr(t, "test"));
+                        if (!strcmp(key, inj + 10) && !strcmp(gr_jstr(t, "status"), "pass")) {
+                                json_object_set_new(t, "status", json_string("fail"));
+                                json_object_set_new(t, "message",
+                                                    json_string("failed by --test-inject"));
+                                json_object_set_new(r, "verdict", json_string("NOT CONFORMANT"));
+                        }
+                }
+        }
+}
+
 /* Returns 1 when the student waits for reruns, 0 when done, -1 to retry. */
 static int conform_done(struct gr_student *s, int code)
 {
@@ -372,11 +412,12 @@ static int conform_done(struct gr_student *s, int code)
 
         snprintf(cout, sizeof(cout), "%s/conform", s->dir);
         r = gr_conform_load(cout, code);
+        inject(s, r);
         const char *verdict = gr_jstr(r, "verdict");
         if (!strcmp(verdict, "HARNESS ERROR") || code == 124) {
                 if (s->attempts < MAX_ATTEMPTS) {
-                        note(s, "harness error on run %d (conform exit %d), judged again", s->attempts,
-                             code);
+                        note(s, "harness error on run %d (conform exit %d), judged again",
+                             s->attempts, code);
                         json_decref(r);
                         return -1;
                 }
@@ -390,12 +431,13 @@ static int conform_done(struct gr_student *s, int code)
         tests = json_array();
         json_array_foreach(json_object_get(r, "tests"), i, t)
         {
-                json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "suite",
-                                      gr_jstr(t, "suite"), "test", gr_jstr(t, "test"), "program",
-                                      gr_jstr(t, "program"), "tier", gr_jstr(t, "tier"), "status",
-                                      gr_jstr(t, "status"), "message", gr_jstr(t, "message"),
-                                      "duration_s", gr_jreal(t, "duration_s"));
-                json_object_set_new(c, "evidence", relative_evidence(s, json_object_get(t, "evidence")));
+                json_t *c =
+                    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:f}", "suite", gr_jstr(t, "suite"),
+                              "test", gr_jstr(t, "test"), "program", gr_jstr(t, "program"), "tier",
+                              gr_jstr(t, "tier"), "status", gr_jstr(t, "status"), "message",
+                              gr_jstr(t, "message"), "duration_s", gr_jreal(t, "duration_s"));
+                json_object_set_new(c, "evidence",
+                                    relative_evidence(s, json_object_get(t, "evidence")));
                 if (!strcmp(gr_jstr(t, "status"), "fail") &&
                     gr_is_timing_test(gr_jstr(t, "suite"), gr_jstr(t, "test"))) {
                         json_object_set_new(c, "rerun_pending", json_true());
@@ -453,7 +495,7 @@ static void rerun_student(struct gr_student *s)
                 json_object_del(t, "rerun_pending");
                 for (int k = 1; k <= MAX_RERUNS && bin && !passed && !interrupted; k++) {
                         char dir[PATH_MAX], log[PATH_MAX], filter[600], e1[PATH_MAX + 32],
-                                e2[PATH_MAX + 32], e3[64], e4[PATH_MAX + 32], *text;
+                            e2[PATH_MAX + 32], e3[64], e4[PATH_MAX + 32], *text;
                         snprintf(dir, sizeof(dir), "%s/rerun/%s/%s/%d", s->dir, suite, test, k);
                         gr_mkdirs(dir);
                         snprintf(log, sizeof(log), "%s/log.txt", dir);
@@ -462,13 +504,16 @@ static void rerun_student(struct gr_student *s)
                         snprintf(e2, sizeof(e2), "SOCKCHECK_EVIDENCE=%s/evidence", dir);
                         snprintf(e3, sizeof(e3), "SOCKCHECK_SEED=%lu", s->seed);
                         snprintf(e4, sizeof(e4), "SOCKCHECK_BUILD=%s", o.build);
-                        char *argv[] = {(char *)bin, filter, "--verbose", "--color=never", "-j1", NULL};
-                        char *env[] = {e1, e2, e3, e4, NULL};
+                        char *argv[] = {(char *)bin,     filter, "--verbose",
+                                        "--color=never", "-j1",  NULL};
+                        char *env[] = {e1, e2, e3, e4, o.limits_env[0] ? o.limits_env : NULL,
+                                       NULL};
                         pid_t g = gr_guard_start(argv, env, log, 600);
                         if (g < 0)
                                 break;
                         progress_clear();
-                        printf("%-20s rerun %d of %s/%s (timing test, alone)\n", s->name, k, suite, test);
+                        printf("%-20s rerun %d of %s/%s (timing test, alone)\n", s->name, k, suite,
+                               test);
                         wait_guard(g);
                         char pass_line[600];
                         snprintf(pass_line, sizeof(pass_line), "[PASS] %s::%s", suite, test);
@@ -508,9 +553,10 @@ static json_t *class_meta(const char *name, int nstudents)
         if (o.shard_n > 1)
                 snprintf(shard, sizeof(shard), "%d/%d", o.shard_k, o.shard_n);
         return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s?, s:i, s:f, s:i}", "class", name,
-                         "class_dir", o.class_dir ? o.class_dir : "", "class_seed", (json_int_t)o.seed,
-                         "tier", o.tier, "shard", shard, "generated_at", iso, "baseline", o.baseline,
-                         "students", nstudents, "wall_s", gr_now() - t0, "jobs", o.jobs);
+                         "class_dir", o.class_dir ? o.class_dir : "", "class_seed",
+                         (json_int_t)o.seed, "tier", o.tier, "shard", shard, "generated_at", iso,
+                         "baseline", o.baseline, "students", nstudents, "wall_s", gr_now() - t0,
+                         "jobs", o.jobs);
 }
 
 static void load_baseline(void)
@@ -572,7 +618,8 @@ static unsigned long stored_class_seed(bool *found)
         j = json_load_file(path, 0, NULL);
         *found = j && json_is_integer(json_object_get(json_object_get(j, "meta"), "class_seed"));
         if (*found)
-                s = (unsigned long)json_integer_value(json_object_get(json_object_get(j, "meta"), "class_seed"));
+                s = (unsigned long)json_integer_value(
+                    json_object_get(json_object_get(j, "meta"), "class_seed"));
         json_decref(j);
         return s;
 }
@@ -585,8 +632,9 @@ static bool resumable(struct gr_student *s)
 
         for (int i = 0; i < o.nlimits; i++)
                 json_array_append_new(limits, json_string(o.limits[i]));
-        ok = g && json_is_true(json_object_get(g, "complete")) && !strcmp(gr_jstr(g, "hash"), s->hash) &&
-             (unsigned long)gr_jint(g, "seed") == s->seed && !strcmp(gr_jstr(g, "tier"), o.tier) &&
+        ok = g && json_is_true(json_object_get(g, "complete")) &&
+             !strcmp(gr_jstr(g, "hash"), s->hash) && (unsigned long)gr_jint(g, "seed") == s->seed &&
+             !strcmp(gr_jstr(g, "tier"), o.tier) &&
              json_equal(json_object_get(g, "limits"), limits) &&
              strcmp(gr_jstr(g, "verdict"), "HARNESS ERROR") != 0;
         json_decref(limits);
@@ -614,8 +662,8 @@ static double cpu_idle_fraction(void)
 
         if (!f)
                 return 0;
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7]) == 8) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
                 for (int i = 0; i < 8; i++)
                         total += v[i];
                 idle = v[3] + v[4];
@@ -727,8 +775,8 @@ static int grade_class(void)
                json_array_size(names), o.shard_n > 1 ? " in this shard" : "", nsel, o.jobs,
                o.auto_jobs ? " (more while the cores idle; --jobs N fixes it)" : "");
         if (nresumed)
-                printf("grade: %zu unchanged (same files, seed and options) kept from %s\n", nresumed,
-                       o.out);
+                printf("grade: %zu unchanged (same files, seed and options) kept from %s\n",
+                       nresumed, o.out);
         printf("grade: class seed %lu (repeat with --seed %lu); each student's seed is printed\n",
                o.seed, o.seed);
         printf("grade: output in %s\n", o.out);
@@ -793,11 +841,12 @@ static int grade_class(void)
                 if (gr_now() - last_growth >= 3) {
                         double idle = cpu_idle_fraction();
                         last_growth = gr_now();
-                        if (nslots < max_slots && n_running == nslots && qhead < qtail && idle > 0.25 &&
-                            mem_available_mib() > 1024) {
+                        if (nslots < max_slots && n_running == nslots && qhead < qtail &&
+                            idle > 0.25 && mem_available_mib() > 1024) {
                                 nslots++;
                                 progress_clear();
-                                printf("grade: the cores are %.0f%% idle: %d slots\n", 100 * idle, nslots);
+                                printf("grade: the cores are %.0f%% idle: %d slots\n", 100 * idle,
+                                       nslots);
                         }
                 }
                 if (interrupted)
@@ -813,8 +862,8 @@ static int grade_class(void)
                         int r = conform_done(s, code);
                         if (r < 0) {
                                 progress_clear();
-                                printf("%-20s harness error (conform exit %d): judging again\n", s->name,
-                                       code);
+                                printf("%-20s harness error (conform exit %d): judging again\n",
+                                       s->name, code);
                                 queue[--qhead] = s; /* next free slot takes it first */
                         } else if (r > 0) {
                                 waiting[nwait++] = s;
@@ -853,11 +902,12 @@ static int grade_class(void)
         char el[32];
         gr_fmt_dur(el, sizeof(el), gr_now() - t0);
         printf("grade: %d of %zu students graded, %d conformant, %d not, %d harness error(s); %s\n",
-               graded, json_array_size(names), conformant, graded - conformant - harness, harness, el);
+               graded, json_array_size(names), conformant, graded - conformant - harness, harness,
+               el);
         printf("grade: class report %s/index.html (also class.csv, class.json)\n", o.out);
         if (interrupted) {
-                printf("grade: interrupted; finish with: scripts/grade %s -o %s --resume\n", o.class_dir,
-                       o.out);
+                printf("grade: interrupted; finish with: scripts/grade %s -o %s --resume\n",
+                       o.class_dir, o.out);
                 return 130;
         }
         return harness ? 1 : 0;
@@ -900,8 +950,10 @@ static int merge(void)
                         o.tier = strdup(gr_jstr(meta, "tier"));
                         cname = strdup(gr_jstr(meta, "class"));
                 } else if (gr_jint(meta, "class_seed") != gr_jint(first_meta, "class_seed")) {
-                        fprintf(stderr, "grade: warning: %s was graded with class seed %lld, not %lld\n",
-                                src, gr_jint(meta, "class_seed"), gr_jint(first_meta, "class_seed"));
+                        fprintf(stderr,
+                                "grade: warning: %s was graded with class seed %lld, not %lld\n",
+                                src, gr_jint(meta, "class_seed"),
+                                gr_jint(first_meta, "class_seed"));
                 }
                 if (*gr_jstr(meta, "shard"))
                         json_object_set_new(seen_shards, gr_jstr(meta, "shard"), json_true());
@@ -931,12 +983,13 @@ static int merge(void)
                 char key[32];
                 snprintf(key, sizeof(key), "%d/%d", k, o.shard_n);
                 if (!json_object_get(seen_shards, key))
-                        fprintf(stderr, "grade: warning: shard %s is missing from the merge\n", key);
+                        fprintf(stderr, "grade: warning: shard %s is missing from the merge\n",
+                                key);
         }
         o.shard_n = 0;
         o.class_dir = strdup(gr_jstr(first_meta, "class_dir"));
-        printf("grade: merged %d output(s), %zu students, into %s\n", o.nmerge, json_array_size(names),
-               o.out);
+        printf("grade: merged %d output(s), %zu students, into %s\n", o.nmerge,
+               json_array_size(names), o.out);
         load_baseline();
         render_class_from(names, cname);
         printf("grade: class report %s/index.html (also class.csv, class.json)\n", o.out);
@@ -945,18 +998,41 @@ static int merge(void)
 
 int main(int argc, char **argv)
 {
-        enum { OPT_ROOT = 256, OPT_BUILD, OPT_SEED, OPT_RESUME, OPT_ONLY, OPT_BASELINE, OPT_SHARD,
-               OPT_LIMIT, OPT_MERGE, OPT_TIER, OPT_DEADLINE, OPT_MAXB, OPT_MAXF };
+        enum {
+                OPT_ROOT = 256,
+                OPT_BUILD,
+                OPT_SEED,
+                OPT_RESUME,
+                OPT_ONLY,
+                OPT_BASELINE,
+                OPT_SHARD,
+                OPT_LIMIT,
+                OPT_MERGE,
+                OPT_TIER,
+                OPT_DEADLINE,
+                OPT_MAXB,
+                OPT_MAXF,
+                OPT_INJECT
+        };
         static const struct option longopts[] = {
-                {"root", 1, 0, OPT_ROOT},         {"build", 1, 0, OPT_BUILD},
-                {"out", 1, 0, 'o'},               {"jobs", 1, 0, 'j'},
-                {"seed", 1, 0, OPT_SEED},         {"resume", 0, 0, OPT_RESUME},
-                {"only", 0, 0, OPT_ONLY},         {"baseline", 1, 0, OPT_BASELINE},
-                {"shard", 1, 0, OPT_SHARD},       {"limit", 1, 0, OPT_LIMIT},
-                {"merge", 0, 0, OPT_MERGE},       {"tier", 1, 0, OPT_TIER},
-                {"deadline", 1, 0, OPT_DEADLINE}, {"max-bytes", 1, 0, OPT_MAXB},
-                {"max-files", 1, 0, OPT_MAXF},    {"help", 0, 0, 'h'},
-                {0, 0, 0, 0},
+            {"root", 1, 0, OPT_ROOT},
+            {"build", 1, 0, OPT_BUILD},
+            {"out", 1, 0, 'o'},
+            {"jobs", 1, 0, 'j'},
+            {"seed", 1, 0, OPT_SEED},
+            {"resume", 0, 0, OPT_RESUME},
+            {"only", 0, 0, OPT_ONLY},
+            {"baseline", 1, 0, OPT_BASELINE},
+            {"shard", 1, 0, OPT_SHARD},
+            {"limit", 1, 0, OPT_LIMIT},
+            {"merge", 0, 0, OPT_MERGE},
+            {"tier", 1, 0, OPT_TIER},
+            {"deadline", 1, 0, OPT_DEADLINE},
+            {"max-bytes", 1, 0, OPT_MAXB},
+            {"max-files", 1, 0, OPT_MAXF},
+            {"help", 0, 0, 'h'},
+            {"test-inject", 1, 0, OPT_INJECT},
+            {0, 0, 0, 0},
         };
         int c;
         char *end;
@@ -987,9 +1063,15 @@ int main(int argc, char **argv)
         }
         while ((c = getopt_long(argc, argv, "o:j:h", longopts, NULL)) != -1) {
                 switch (c) {
-                case OPT_ROOT: o.root = optarg; break;
-                case OPT_BUILD: o.build = optarg; break;
-                case 'o': o.out = optarg; break;
+                case OPT_ROOT:
+                        o.root = optarg;
+                        break;
+                case OPT_BUILD:
+                        o.build = optarg;
+                        break;
+                case 'o':
+                        o.out = optarg;
+                        break;
                 case 'j':
                         if (!strcmp(optarg, "auto")) {
                                 o.auto_jobs = true;
@@ -998,7 +1080,8 @@ int main(int argc, char **argv)
                         o.auto_jobs = false;
                         o.jobs = (int)strtol(optarg, &end, 10);
                         if (*end || o.jobs < 1 || o.jobs > 256)
-                                die("--jobs takes auto or a number from 1 to 256, not '%s'", optarg);
+                                die("--jobs takes auto or a number from 1 to 256, not '%s'",
+                                    optarg);
                         break;
                 case OPT_SEED:
                         o.seed = strtoul(optarg, &end, 10);
@@ -1006,9 +1089,14 @@ int main(int argc, char **argv)
                                 die("--seed takes a non-negative integer, not '%s'", optarg);
                         o.seed_given = true;
                         break;
-                case OPT_RESUME: o.resume = true; break;
-                case OPT_ONLY: break; /* taken out of argv before getopt, below */
-                case OPT_BASELINE: o.baseline = optarg; break;
+                case OPT_RESUME:
+                        o.resume = true;
+                        break;
+                case OPT_ONLY:
+                        break; /* taken out of argv before getopt, below */
+                case OPT_BASELINE:
+                        o.baseline = optarg;
+                        break;
                 case OPT_SHARD:
                         if (sscanf(optarg, "%d/%d", &o.shard_k, &o.shard_n) != 2 || o.shard_n < 1 ||
                             o.shard_k < 1 || o.shard_k > o.shard_n)
@@ -1019,9 +1107,12 @@ int main(int argc, char **argv)
                                 die("--limit takes KEY=VALUE, not '%s'", optarg);
                         o.limits[o.nlimits++] = optarg;
                         break;
-                case OPT_MERGE: o.merge = true; break;
+                case OPT_MERGE:
+                        o.merge = true;
+                        break;
                 case OPT_TIER:
-                        if (strcmp(optarg, "book") && strcmp(optarg, "robust") && strcmp(optarg, "all"))
+                        if (strcmp(optarg, "book") && strcmp(optarg, "robust") &&
+                            strcmp(optarg, "all"))
                                 die("--tier takes book, robust or all, not '%s'", optarg);
                         o.tier = optarg;
                         break;
@@ -1030,10 +1121,28 @@ int main(int argc, char **argv)
                         if (*end || o.deadline < 1)
                                 die("--deadline takes seconds, not '%s'", optarg);
                         break;
-                case OPT_MAXB: o.caps.max_bytes = strtoull(optarg, NULL, 10); break;
-                case OPT_MAXF: o.caps.max_files = strtoull(optarg, NULL, 10); break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                case OPT_MAXB:
+                        o.caps.max_bytes = strtoull(optarg, NULL, 10);
+                        break;
+                case OPT_MAXF:
+                        o.caps.max_files = strtoull(optarg, NULL, 10);
+                        break;
+                case OPT_INJECT:
+                        if (strncmp(optarg, "fail-once:", 10) &&
+                            strncmp(optarg, "harness-error-once:", 19))
+                                die("--test-inject takes fail-once:SUITE/TEST or "
+                                    "harness-error-once:STUDENT, "
+                                    "not '%s'",
+                                    optarg);
+                        if (o.ninject < 4)
+                                o.inject[o.ninject++] = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
                 }
         }
         if (!o.root || !o.build)
@@ -1046,7 +1155,8 @@ int main(int argc, char **argv)
                         if (o.nmerge < 64)
                                 o.merge_dirs[o.nmerge++] = argv[optind];
                 } else if (o.class_dir && strcmp(o.class_dir, argv[optind])) {
-                        die("one class folder at a time (and '%s'?); --only takes names", argv[optind]);
+                        die("one class folder at a time (and '%s'?); --only takes names",
+                            argv[optind]);
                 } else {
                         o.class_dir = argv[optind];
                 }
@@ -1057,7 +1167,8 @@ int main(int argc, char **argv)
         if (o.merge)
                 return merge();
         struct stat st;
-        if (!o.class_dir && o.nonly > 1 && stat(o.only[o.nonly - 1], &st) == 0 && S_ISDIR(st.st_mode))
+        if (!o.class_dir && o.nonly > 1 && stat(o.only[o.nonly - 1], &st) == 0 &&
+            S_ISDIR(st.st_mode))
                 o.class_dir = o.only[--o.nonly]; /* scripts/grade --only a b CLASS_DIR */
         if (!o.class_dir) {
                 usage(stderr);
@@ -1065,5 +1176,19 @@ int main(int argc, char **argv)
         }
         if (gr_serial_load(o.root) < 0)
                 die("%s", gr_error());
+        if (o.nlimits > 0) {
+                /* the harness reads SOCKCHECK_LIMITS (conform and the reruns inherit it);
+                 * a conform that knows --limit is also told, for its report */
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s/scripts/conform", o.root);
+                char *text = gr_slurp(path, NULL);
+                o.conform_has_limit = text && strstr(text, "--limit");
+                free(text);
+                snprintf(o.limits_env, sizeof(o.limits_env), "SOCKCHECK_LIMITS=");
+                for (int i = 0; i < o.nlimits; i++)
+                        snprintf(o.limits_env + strlen(o.limits_env),
+                                 sizeof(o.limits_env) - strlen(o.limits_env), "%s%s", i ? "," : "",
+                                 o.limits[i]);
+        }
         return grade_class();
 }

@@ -163,7 +163,7 @@ static void guard_main(pid_t grader, char *const argv[], char *const env[], cons
                 for (int i = 0; env && env[i]; i++)
                         putenv(env[i]);
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                execv(argv[0], argv);
+                execvp(argv[0], argv);
                 dprintf(2, "grade: cannot run %s: %s\n", argv[0], strerror(errno));
                 _exit(126);
         }

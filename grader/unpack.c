@@ -78,13 +78,15 @@ static int write_data(struct archive *a, int fd, const char *name, uint64_t *byt
         while ((r = archive_read_data(a, buf, sizeof(buf))) > 0) {
                 *bytes += (uint64_t)r;
                 if (*bytes > caps->max_bytes)
-                        return gr_fail(EPERM, "the archive unpacks to more than %llu bytes (at '%s')",
+                        return gr_fail(EPERM,
+                                       "the archive unpacks to more than %llu bytes (at '%s')",
                                        (unsigned long long)caps->max_bytes, name);
                 if (write(fd, buf, r) != r)
                         return gr_fail(errno, "cannot write %s: %s", name, strerror(errno));
         }
         if (r < 0)
-                return gr_fail(EIO, "the archive is damaged at '%s': %s", name, archive_error_string(a));
+                return gr_fail(EIO, "the archive is damaged at '%s': %s", name,
+                               archive_error_string(a));
         return 0;
 }
 
@@ -108,8 +110,10 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int dirfd, u
                 if ((ret = clean_path(hard, target, sizeof(target), "hard link target")) < 0)
                         return ret;
                 if (linkat(dirfd, target, dirfd, rel, 0) < 0)
-                        return gr_fail(EPERM, "hard link '%s' -> '%s' does not name an earlier file of the archive",
-                                       name, hard);
+                        return gr_fail(
+                            EPERM,
+                            "hard link '%s' -> '%s' does not name an earlier file of the archive",
+                            name, hard);
                 return 0;
         }
         switch (type) {
@@ -122,21 +126,24 @@ static int unpack_entry(struct archive *a, struct archive_entry *e, int dirfd, u
                 if (!t || !*t)
                         return gr_fail(EPERM, "link '%s' has no target", name);
                 if (t[0] == '/')
-                        return gr_fail(EPERM, "link '%s' -> '%s' points outside the port (absolute)",
-                                       name, t);
+                        return gr_fail(
+                            EPERM, "link '%s' -> '%s' points outside the port (absolute)", name, t);
                 if ((ret = clean_path(t, target, sizeof(target), "link target")) < 0)
-                        return gr_fail(EPERM, "link '%s' -> '%s' could point outside the port ('..')",
+                        return gr_fail(EPERM,
+                                       "link '%s' -> '%s' could point outside the port ('..')",
                                        name, t);
                 if (symlinkat(t, dirfd, rel) < 0)
-                        return gr_fail(errno == EEXIST ? EPERM : errno, "cannot create link %s: %s", rel,
-                                       errno == EEXIST ? "a second entry of that name" : strerror(errno));
+                        return gr_fail(
+                            errno == EEXIST ? EPERM : errno, "cannot create link %s: %s", rel,
+                            errno == EEXIST ? "a second entry of that name" : strerror(errno));
                 return 0;
         }
         case AE_IFREG:
                 fd = openat(dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
                 if (fd < 0)
                         return gr_fail(errno == EEXIST ? EPERM : errno, "cannot create %s: %s", rel,
-                                       errno == EEXIST ? "a second entry of that name" : strerror(errno));
+                                       errno == EEXIST ? "a second entry of that name"
+                                                       : strerror(errno));
                 ret = write_data(a, fd, rel, bytes, caps);
                 fchmod(fd, perm); /* the umask must not take the execute bit */
                 close(fd);

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 const char *const gr_programs[GR_NPROGRAMS] = {
-        "udp_local",   "udp_remote",  "big_sender",  "udp_broadcast", "tsTserv",     "tsTclnt",
-        "tsUserv",     "tsUclnt",     "time_server", "time_client",   "echo_server", "echo_client",
+    "udp_local", "udp_remote", "big_sender",  "udp_broadcast", "tsTserv",     "tsTclnt",
+    "tsUserv",   "tsUclnt",    "time_server", "time_client",   "echo_server", "echo_client",
 };
 
 static char errbuf[1024];
@@ -267,11 +267,21 @@ char *gr_xml_escape(const char *s)
         gr_bputs(&b, "");
         for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
                 switch (*p) {
-                case '<': gr_bputs(&b, "&lt;"); break;
-                case '>': gr_bputs(&b, "&gt;"); break;
-                case '&': gr_bputs(&b, "&amp;"); break;
-                case '"': gr_bputs(&b, "&quot;"); break;
-                case '\'': gr_bputs(&b, "&#39;"); break;
+                case '<':
+                        gr_bputs(&b, "&lt;");
+                        break;
+                case '>':
+                        gr_bputs(&b, "&gt;");
+                        break;
+                case '&':
+                        gr_bputs(&b, "&amp;");
+                        break;
+                case '"':
+                        gr_bputs(&b, "&quot;");
+                        break;
+                case '\'':
+                        gr_bputs(&b, "&#39;");
+                        break;
                 default:
                         /* XML 1.0 allows no other control characters */
                         if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')

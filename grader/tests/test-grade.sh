@@ -92,7 +92,7 @@ def add(t, name, data=b"#!/bin/sh\n", mode=0o755, **kw):
     t.addfile(i, io.BytesIO(data) if i.isreg() else None)
 # a good port in a top-level folder
 with tarfile.open(cls + "/packed.tar.gz", "w:gz") as t:
-    for p in ("udp_local", "tsUserv"):
+    for p in ("udp_local", "tsTclnt"):
         add(t, "packed/" + p, open(os.path.join(py, p), "rb").read())
 with tarfile.open(cls + "/dotdot.tar.gz", "w:gz") as t:
     add(t, "udp_local", open(os.path.join(py, "udp_local"), "rb").read())
@@ -110,9 +110,10 @@ EOF
 
 # ---------------------------------------------------------------------------
 if [ "$mode" = class ]; then
-	subset python "$ports/python" udp_local tsUserv echo_client
+	subset python "$ports/python" udp_local tsTclnt echo_client
 	subset cprogs "$build/programs" udp_local time_client echo_client
 	subset nocolon "$ports/broken/no-colon" udp_broadcast
+	subset timing "$ports/python" udp_remote
 	subset decodes "$ports/broken/echo-client-decodes" echo_client
 	subset bytesreply "$ports/broken/bytes-in-reply" tsTserv
 	mkdir "$class/empty"
@@ -121,7 +122,12 @@ if [ "$mode" = class ]; then
 	make_archives
 	echo "stray file" >"$class/README.txt"
 
-	grade "$class" -o "$out" --tier book --seed 4242 >"$scratch/grade.log" 2>&1
+	# two faults injected by the grader's test hook: a timing test counted
+	# failed in the class run (the rerun alone is real and passes: FLAKY), and
+	# a harness error on decodes' first run (judged again, not charged)
+	late=udp_remote_book/client_accepts_a_late_reply
+	grade "$class" -o "$out" --tier book --seed 4242 --test-inject "fail-once:$late" \
+		--test-inject harness-error-once:decodes >"$scratch/grade.log" 2>&1
 	rc=$?
 	cat "$scratch/grade.log"
 	[ $rc -eq 0 ] || fail "scripts/grade exited $rc"
@@ -130,6 +136,13 @@ if [ "$mode" = class ]; then
 	expect_verdict packed CONFORMANT
 	expect_verdict noexec CONFORMANT
 	expect_verdict nocolon "NOT CONFORMANT"
+	expect_verdict timing CONFORMANT
+	grep -q "^FLAKY:   $late failed, then passed when rerun alone" "$out/timing/report.txt" ||
+		fail "timing: the report does not show $late as FLAKY"
+	grep -q "rerun 1 of $late" "$scratch/grade.log" || fail "timing: no rerun of $late was run"
+	grep -q "FLAKY" "$out/timing/junit.xml" || fail "timing: junit.xml does not say FLAKY"
+	grep -q "judging again" "$scratch/grade.log" || fail "decodes: the harness error was not retried"
+	grep -q "harness error on run 1" "$out/decodes/report.txt" || fail "decodes: the retry is not noted"
 	expect_verdict decodes "NOT CONFORMANT"
 	expect_verdict bytesreply "NOT CONFORMANT"
 	expect_verdict empty "NO PROGRAMS"
@@ -163,15 +176,17 @@ import csv, json, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(out + "/class.csv")))
 names = sorted(r["student"] for r in rows)
-assert len(rows) == 12, "class.csv has %d rows" % len(rows)
+assert len(rows) == 13, "class.csv has %d rows" % len(rows)
 byname = {r["student"]: r for r in rows}
 assert byname["nocolon"]["udp_broadcast_fail"] != "0" and byname["nocolon"]["conformant"] == "no"
 assert byname["python"]["udp_local_pass"] != "0" and byname["python"]["udp_local_fail"] == "0"
 assert "not executable" in byname["noexec"]["notes"]
+assert byname["timing"]["flaky"] == "1" and byname["python"]["flaky"] == "0", byname["timing"]["flaky"]
 cj = json.load(open(out + "/class.json"))
-assert cj["meta"]["class_seed"] == 4242 and len(cj["students"]) == 12
+assert cj["meta"]["class_seed"] == 4242 and len(cj["students"]) == 13
 r = cj["programs"]["udp_broadcast"]
-assert r["students_passing"] == 0 and r["students_judged"] == 12, r
+assert r["students_passing"] == 0 and r["students_judged"] == 13, r
+assert cj["programs"]["udp_remote"]["students_passing"] == 1
 assert cj["programs"]["udp_local"]["students_passing"] == 4, cj["programs"]["udp_local"]
 EOF
 	# the page, as Chromium shows it, sorted by failures (the page's own JS)
@@ -183,7 +198,7 @@ import re, sys
 html = open(sys.argv[1]).read()
 assert "<script src" not in html and "http" not in html.split("<script>")[0].split("<body>")[1], "external reference"
 rows = re.findall(r'<tr data-i="\d+" data-student="([^"]+)">(.*?)</tr>', html, re.S)
-assert len(rows) == 12, "%d rows" % len(rows)
+assert len(rows) == 13, "%d rows" % len(rows)
 verdict = {n: re.search(r'class="verdict [a-z]+">([^<]+)<', r).group(1) for n, r in rows}
 assert verdict["nocolon"] == "NOT CONFORMANT" and verdict["python"] == "CONFORMANT" and verdict["dotdot"] == "REFUSED"
 # sorted by book failures, most first: the three broken ports lead
@@ -191,9 +206,10 @@ assert set(n for n, _ in rows[:3]) == {"nocolon", "decodes", "bytesreply"}, [n f
 assert 'aria-sort="descending"' in html, "the sort did not run"
 for n, r in rows:
     assert 'href="%s/report.txt"' % n in r, n + ": no link to the report"
-assert re.search(r'data-program="udp_local">4/12', html), "udp_local pass rate"
+assert re.search(r'data-program="udp_local">4/13', html), "udp_local pass rate"
+assert re.search(r'<td class="flaky">1</td>', rows[[n for n, _ in rows].index("timing")][1]), "FLAKY not shown"
 assert 'id="hardest"' in html
-print("index.html: 12 rows, sorted by failures, links and pass rates present")
+print("index.html: 13 rows, sorted by failures, links and pass rates present")
 EOF
 
 	# a resubmission: nocolon fixes its server, python breaks its client
