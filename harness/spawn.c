@@ -558,12 +558,18 @@ static void run_supervisor(const struct sup_args *s)
                         kill(pidns ? child : -child, SIGKILL);
                         left = 1;
                 }
-                if (j && cg.have[SC_CG_CPUACCT] && sc_now() >= next_cpu) {
+                /* The limits the cgroups count, looked at ten times a second. */
+                if (j && sc_now() >= next_cpu) {
                         double used = sc_cgroup_cpu_s(&cg);
 
                         next_cpu = sc_now() + 0.1;
                         if (used > j->lim.cpu_s && !sh->cpu_hit) {
                                 sh->cpu_hit = 1;
+                                kill(child, SIGKILL);
+                        }
+                        /* A fork refused at the process limit ends the program, as memory does. */
+                        if (!sh->pids_hit && sc_cgroup_hit_pids(&cg)) {
+                                sh->pids_hit = 1;
                                 kill(child, SIGKILL);
                         }
                 }
@@ -601,7 +607,7 @@ static void run_supervisor(const struct sup_args *s)
                 if (used >= 0 && used > sh->cpu_s)
                         sh->cpu_s = used;
                 sh->mem_hit = sc_cgroup_hit_memory(&cg);
-                sh->pids_hit = sc_cgroup_hit_pids(&cg);
+                sh->pids_hit |= sc_cgroup_hit_pids(&cg);
                 sc_cgroup_destroy(&cg);
         }
         if (!pidns) {
@@ -1068,8 +1074,9 @@ int sc_proc_wait_bound(struct sc_proc *p, int proto, uint16_t port, double timeo
                 if (r > 0)
                         return 0;
                 if (sc_now() >= deadline)
-                        return sc_fail(ETIMEDOUT, "%s bound no %s port %u within %.1f s",
-                                       p->name, tcp ? "TCP" : "UDP", port, timeout_s);
+                        return sc_fail(ETIMEDOUT, "%s bound no %s port %u within %.1f s (%s)",
+                                       p->name, tcp ? "TCP" : "UDP", port, timeout_s,
+                                       sc_proc_end(p));
                 sc_nap(0.002);
         }
 }

@@ -325,9 +325,9 @@ void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab
 
         /* A NUL byte would hide the rest of the output from the regex: it fails too. */
         cr_assert(strlen(out) == len && sct_match(regex, out),
-                  "stdout of %s does not match\n  expected (regex): %s\n  got: %s\n  %s",
+                  "stdout of %s does not match\n  expected (regex): %s\n  got: %s\n  the program: %s\n  %s",
                   sc_proc_stdout_path(p), sct_show(regex, strlen(regex)), sct_show(out, len),
-                  sct_evidence(lab));
+                  sc_proc_end(p), sct_evidence(lab));
 }
 
 void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_lab *lab)
@@ -336,8 +336,9 @@ void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_l
         const char *out = sc_proc_stdout(p, &len);
 
         cr_assert(len == strlen(want) && memcmp(out, want, len) == 0,
-                  "stdout of %s\n  expected: %s\n  got:      %s\n  %s", sc_proc_stdout_path(p),
-                  sct_show(want, strlen(want)), sct_show(out, len), sct_evidence(lab));
+                  "stdout of %s\n  expected: %s\n  got:      %s\n  the program: %s\n  %s",
+                  sc_proc_stdout_path(p), sct_show(want, strlen(want)), sct_show(out, len),
+                  sc_proc_end(p), sct_evidence(lab));
 }
 
 const char *sct_last_line(const char *text)
