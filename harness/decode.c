@@ -1668,6 +1668,31 @@ static bool canon_keeps(const struct sc_packet *p)
         return true;
 }
 
+/*
+ * A TCP segment whose canonical line (endpoints, flags, relative sequence,
+ * length, payload) is already in the text is a retransmission: the stack
+ * sends one when an ACK is slow (a tail-loss probe fires after about two
+ * round trips, a few ms here, so a switch delayed by load makes one), never
+ * because the program asked.  Left out, like pure ACKs.  UDP repeats stay:
+ * those are datagrams the program sent twice.  (The header is unchanged: no
+ * reference capture holds a retransmission, so every one still compares.)
+ */
+static bool canon_repeats(const struct sb *b, size_t start)
+{
+        const char *line = b->s + start;
+        size_t len = b->len - start;
+
+        for (const char *p = b->s; p < line;) {
+                const char *nl = memchr(p, '\n', (size_t)(line - p));
+                size_t l = nl ? (size_t)(nl - p) + 1 : (size_t)(line - p);
+
+                if (l == len && memcmp(p, line, len) == 0)
+                        return true;
+                p += l;
+        }
+        return false;
+}
+
 int sc_canon_text(const struct sc_pcap *cap, const uint16_t *fixed_ports, size_t nfixed,
                   char **out_text)
 {
@@ -1680,10 +1705,14 @@ int sc_canon_text(const struct sc_pcap *cap, const uint16_t *fixed_ports, size_t
                 return -EINVAL;
         sb_puts(&b, canon_header);
         for (i = 0; i < cap->count; i++) {
+                size_t start = b.len;
+
                 if (!canon_keeps(&cap->pkts[i]))
                         continue;
                 fmt_packet(&b, &f, &cap->pkts[i]);
                 sb_puts(&b, "\n");
+                if (!b.oom && cap->pkts[i].l4 == IPPROTO_TCP && canon_repeats(&b, start))
+                        b.s[b.len = start] = '\0';
         }
         fmt_free(&f);
         if (b.oom || f.oom) {
