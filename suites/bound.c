@@ -82,3 +82,26 @@ void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct
                   "stderr ending \"[Errno 98] Address already in use\"; it %s, stderr ends: \"%s\"; %s",
                   held, sc_proc_end(p), last, sct_evidence(lab));
 }
+
+int sct_accept_queue_fill(struct sc_lab *lab, int host, const char *ip, uint16_t port, int max,
+                          double wait_s)
+{
+        char port_s[8];
+        int n = 0;
+
+        snprintf(port_s, sizeof(port_s), "%u", port);
+        for (int i = 0; i < max; i++) {
+                /* Sends nothing and waits for an end that never comes: the connection stays. */
+                const char *argv[] = {sct_peer(), "tcp-client", ip, port_s, "--wait", "15000",
+                                      "--expect-eof", NULL};
+                char name[32];
+                struct sc_proc *c;
+
+                snprintf(name, sizeof(name), "queued-%d", i + 1);
+                c = sct_run(lab, host, name, NULL, argv);
+                if (!sct_peer_wait(c, "connected", 1, wait_s))
+                        break;
+                n++;
+        }
+        return n;
+}

@@ -26,4 +26,16 @@ uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeo
  */
 void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct sc_lab *lab);
 
+/*
+ * The accept queue of a TCP server that is busy and not accepting: starts
+ * clients on host one after another, each connecting to ip:port and then
+ * holding its connection open, and returns how many connected before the
+ * first that could not within wait_s (at most max).  Linux completes
+ * backlog + 1 connections into a listener's queue and drops later SYNs,
+ * and a dropped client cannot connect while the queue stays full, so the
+ * count is exact: listen(5) gives 6, listen(1) gives 2.
+ */
+int sct_accept_queue_fill(struct sc_lab *lab, int host, const char *ip, uint16_t port, int max,
+                          double wait_s);
+
 #endif

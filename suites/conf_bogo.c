@@ -841,3 +841,32 @@ Test(echo_server_book, restart_fails_while_a_connection_lingers,
                                   "a connection of the stopped server was still closing on port "
                                   "12345 (the server's side closed first)", lab);
 }
+
+/*
+ * listen(1) (C-echo_server-5): while the server echoes its one client,
+ * its kernel queues backlog + 1 = 2 more connections and the 3rd cannot
+ * connect.  Needs a stack of its own: the queued clients hold their
+ * connections until the lab ends.
+ */
+Test(echo_server_book, listen_backlog_is_1, SCT_CONTRACT("C-echo_server-5"), .timeout = 30)
+{
+        const char *argv[] = {sct_prog("echo_server"), NULL};
+        const char *held[] = {sct_peer(), "tcp-client", "127.0.0.1", "12345", "--wait", "15000",
+                              "--expect-eof", "hello", NULL};
+        struct sc_lab *lab;
+        struct sc_proc *first;
+        int n;
+
+        SCT_NEED_NAMESPACES();
+        lab = sct_lab_loopback("h1");
+        sct_server(lab, 0, "server", IPPROTO_TCP, ECHO_PORT, argv);
+        first = sct_run(lab, 0, "client-1", NULL, held);
+        cr_assert(sct_peer_wait(first, "reply", 1, 5), "the first client got no echo; %s",
+                  sct_evidence(lab));
+        n = sct_accept_queue_fill(lab, 0, "127.0.0.1", ECHO_PORT, 4, 1.0);
+        cr_assert_eq(n, 2,
+                     SCT_BROKEN("C-echo_server-5") "while the server was echoing its client, %d "
+                     "more clients connected; listen(1) queues 2 (Linux holds backlog + 1) and the "
+                     "3rd waits: %d means another backlog; %s",
+                     n, n, sct_evidence(lab));
+}

@@ -1501,3 +1501,32 @@ Test(tsTserv_book, restart_fails_while_a_connection_lingers,
                                   "a connection of the stopped server was still closing on port "
                                   "21567 (the server's side closed first)", lab);
 }
+
+/*
+ * listen(5) (C-tsTserv-6): while the server is busy with one client it
+ * accepts no one, and its kernel queues backlog + 1 = 6 more connections;
+ * the 7th cannot connect until the server accepts.  Needs a stack of its
+ * own: the queued clients hold their connections until the lab ends.
+ */
+Test(tsTserv_book, listen_backlog_is_5, SCT_CONTRACT("C-tsTserv-6"), .timeout = 30)
+{
+        const char *first_argv[] = {sct_ref("tsTclnt"), NULL};
+        struct sc_lab *lab;
+        struct sc_proc *first;
+        int n;
+
+        SCT_NEED_NAMESPACES();
+        lab = chun_lab(NULL);
+        start_tsTserv(lab);
+        first = sct_run_open(lab, 0, "client-1", first_argv);
+        SCT_OK(sc_proc_write(first, "first\n", 6));
+        cr_assert(sc_proc_wait_output(first, "first", 5) == 0,
+                  "the first client got no reply to \"first\": %s; %s", sc_error(),
+                  sct_evidence(lab));
+        n = sct_accept_queue_fill(lab, 0, "127.0.0.1", CHUN_PORT, 8, 1.0);
+        cr_assert_eq(n, 6,
+                     SCT_BROKEN("C-tsTserv-6") "while the server was busy with its first client, "
+                     "%d more clients connected; listen(5) queues 6 (Linux holds backlog + 1) "
+                     "and the 7th waits: %d means another backlog; %s",
+                     n, n, sct_evidence(lab));
+}

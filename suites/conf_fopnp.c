@@ -1049,7 +1049,7 @@ Test(udp_remote_book, listening_line_is_the_socket_address,
 }
 
 Test(udp_broadcast_book, listening_line_is_the_socket_address,
-     SCT_CONTRACT("C-common-6 C-common-7 C-udp_broadcast-1"), .timeout = 20)
+     SCT_CONTRACT("C-common-6 C-common-7 C-udp_broadcast-1 C-udp_broadcast-5"), .timeout = 20)
 {
         listening_lines("udp_broadcast", "Listening for datagrams at", host_rows,
                         sizeof(host_rows) / sizeof(host_rows[0]));
@@ -1169,5 +1169,30 @@ Test(big_sender_book, port_option, SCT_CONTRACT("C-big_sender-4"), .timeout = 20
         n = sct_peer_log(peer, io, 4);
         cr_assert(io[0].len == 65000, SCT_BROKEN("C-big_sender-4") "port 2076 got %zu bytes, "
                   "expected the 65000-byte datagram (%s)", io[0].len, sct_evidence(lab));
+        sct_io_free(io, n);
+}
+
+Test(udp_broadcast_book, client_port_option, SCT_CONTRACT("C-udp_broadcast-5"), .timeout = 20)
+{
+        const char *cli_argv[] = {sct_prog("udp_broadcast"), "client", "10.0.1.255", "-p", "2077",
+                                  NULL};
+        const char *peer_argv[] = {sct_peer(), "udp", "2077", "--silent", NULL};
+        struct sc_lab *lab = sct_lab_pair(1500, false);
+        struct sc_proc *peer, *cli;
+        struct sct_io io[4];
+        int n;
+
+        SCT_OK(sc_lab_start(lab));
+        peer = sct_server(lab, 1, "peer", IPPROTO_UDP, 2077, peer_argv);
+        cli = sct_run(lab, 0, "client", NULL, cli_argv);
+        sct_expect_exit(cli, 0, 5);
+        cr_assert(sct_peer_wait(peer, "recv", 1, 2.0),
+                  SCT_BROKEN("C-udp_broadcast-5") "the client was given -p 2077 and nothing "
+                  "reached port 2077 of beta (%s)",
+                  sct_evidence(lab));
+        n = sct_peer_log(peer, io, 4);
+        cr_assert(io[0].len == 19 && strcmp(io[0].data, "Broadcast datagram!") == 0,
+                  "beta:2077 got %s (%zu bytes), expected 'Broadcast datagram!' (%s)",
+                  sct_show(io[0].data, io[0].len), io[0].len, sct_evidence(lab));
         sct_io_free(io, n);
 }
