@@ -703,6 +703,19 @@ static void stop_all(pid_t *guards, int nslots)
         }
 }
 
+/* A class folder that holds program files is a port given by mistake. */
+static bool looks_like_a_port(const char *dir)
+{
+        for (int i = 0; i < GR_NPROGRAMS; i++) {
+                char p[PATH_MAX];
+                struct stat st;
+                snprintf(p, sizeof(p), "%s/%s", dir, gr_programs[i]);
+                if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                        return true;
+        }
+        return false;
+}
+
 static int grade_class(void)
 {
         struct gr_class cls;
@@ -741,6 +754,10 @@ static int grade_class(void)
         }
         if (gr_class_scan(o.class_dir, &cls) < 0)
                 die("%s", gr_error());
+        if (looks_like_a_port(o.class_dir))
+                die("%s looks like one port (it holds program files): scripts/grade takes a folder "
+                    "of ports, scripts/conform PORT checks one",
+                    o.class_dir);
         if (cls.n == 0)
                 die("%s holds no student entry (a directory, .tar.gz or .zip each)", o.class_dir);
         for (size_t i = 0; i < cls.nnotes; i++)
