@@ -138,6 +138,39 @@ static int write_csv(const struct gr_ctx *ctx, json_t *grades)
         return r;
 }
 
+/* For the class: each test that newly fails (or passes) and for whom. */
+static json_t *class_changes(json_t *grades)
+{
+        json_t *out = json_pack("{s:{}, s:{}}", "newly_fail", "newly_pass"), *g;
+        size_t i;
+        bool any = false;
+
+        json_array_foreach(grades, i, g)
+        {
+                json_t *bl = json_object_get(g, "baseline");
+                for (int k = 0; k < 2 && bl; k++) {
+                        const char *key = k ? "newly_pass" : "newly_fail";
+                        json_t *n, *by = json_object_get(out, key);
+                        size_t j;
+                        any = true;
+                        json_array_foreach(json_object_get(bl, key), j, n)
+                        {
+                                json_t *who = json_object_get(by, json_string_value(n));
+                                if (!who) {
+                                        who = json_array();
+                                        json_object_set_new(by, json_string_value(n), who);
+                                }
+                                json_array_append_new(who, json_string(gr_jstr(g, "student")));
+                        }
+                }
+        }
+        if (!any) {
+                json_decref(out);
+                return NULL;
+        }
+        return out;
+}
+
 static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
                       const struct rates *rt)
 {
@@ -183,6 +216,9 @@ static int write_json(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
                               "students_judged", rt->judged, "pass_rate",
                               rt->judged ? (double)rt->passing[p] / rt->judged : 0.0));
         json_object_set(out, "meta", meta);
+        json_t *changes = class_changes(grades);
+        if (changes)
+                json_object_set_new(out, "baseline", changes);
         json_object_set_new(out, "programs", programs);
         json_object_set_new(out, "students", students);
         snprintf(path, sizeof(path), "%s/class.json", ctx->out);
@@ -306,6 +342,29 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
                         }
                 }
                 gr_bputs(&b, ".</p>\n");
+                /* and test by test, for the class */
+                json_t *changes = class_changes(grades);
+                for (int k = 0; k < 2 && changes; k++) {
+                        const char *key = k ? "newly_pass" : "newly_fail", *test;
+                        json_t *who;
+                        if (!json_object_size(json_object_get(changes, key)))
+                                continue;
+                        gr_bprintf(&b, "<details id=\"%s\"><summary>%zu test(s) newly %s</summary><ul>\n",
+                                   key, json_object_size(json_object_get(changes, key)),
+                                   k ? "pass" : "fail");
+                        json_object_foreach(json_object_get(changes, key), test, who)
+                        {
+                                char *names = joined(who, ", ");
+                                gr_bputs(&b, "<li><code>");
+                                html_escaped(&b, test);
+                                gr_bprintf(&b, "</code>: %zu student(s): ", json_array_size(who));
+                                html_escaped(&b, names);
+                                gr_bputs(&b, "</li>\n");
+                                free(names);
+                        }
+                        gr_bputs(&b, "</ul></details>\n");
+                }
+                json_decref(changes);
         }
         gr_bputs(&b, "<p><small>Cells are book tests passed/failed/skipped. Click a heading to "
                      "sort.</small></p>\n");

@@ -227,6 +227,11 @@ rows = {r["student"]: r for r in csv.DictReader(open(sys.argv[1] + "/class.csv")
 assert int(rows["python"]["newly_fail"]) > 0 and int(rows["nocolon"]["newly_pass"]) > 0, rows
 html = open(sys.argv[1] + "/index.html").read()
 assert "newly fail" in html and "newly pass" in html and 'id="baseline"' in html
+assert '<details id="newly_fail">' in html and '<details id="newly_pass">' in html
+import json
+b = json.load(open(sys.argv[1] + "/class.json"))["baseline"]
+assert any(w == ["python"] for t, w in b["newly_fail"].items() if t.startswith("echo_client_book/")), b
+assert any(w == ["nocolon"] for t, w in b["newly_pass"].items() if t.startswith("udp_broadcast_book/")), b
 EOF
 	# --resume with nothing changed judges nothing again
 	grade "$class" -o "$scratch/out2" --tier book --resume --only nocolon python >"$scratch/grade3.log" 2>&1
