@@ -127,7 +127,7 @@ Test(udp_local_book, server_replies_with_the_length,
                 o += (size_t)snprintf(want + o, sizeof(want) - o, "%sYour data was %zu bytes long",
                                       i ? "|" : "", local_msgs[i].len);
         cr_assert_str_eq(replies(cli), want, "replies, one per datagram (%s)", sct_evidence(lab));
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         o = (size_t)snprintf(want, sizeof(want), "Listening at \\('127\\.0\\.0\\.1', 1060\\)\n");
         for (size_t i = 0; i < nm; i++) {
                 py_repr(local_msgs[i].text, local_msgs[i].len, repr, sizeof(repr));
@@ -159,7 +159,7 @@ Test(udp_local_book, port_option, SCT_CONTRACT("C-udp_local-2 C-udp_local-5 C-ud
                       "The OS assigned me the address \\('0\\.0\\.0\\.0', [0-9]+\\)\n"
                       "The server \\('127\\.0\\.0\\.1', 2061\\) replied 'Your data was (38|31) bytes long'\n",
                       lab);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         sct_expect_stdout(srv,
                       "Listening at \\('127\\.0\\.0\\.1', 2061\\)\n"
                       "The client at " SCT_RE_LOOP_ADDR " says 'The time is " SCT_RE_DATETIME "'\n",
@@ -328,7 +328,7 @@ Test(udp_remote_book, server_listening_line, SCT_CONTRACT("C-udp_remote-1 C-comm
                 const char *srv_argv[] = {prog, "server", rows[i].host, NULL};
                 struct sc_proc *srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
 
-                SCT_OK(sc_proc_stop(srv));
+                sct_stop(srv, lab);
                 sct_expect_stdout(srv, rows[i].line, lab);
                 sct_cleanup();
         }
@@ -395,7 +395,7 @@ Test(udp_remote_book, server_drops_half_and_answers_the_rest,
         cli = sct_run(lab, 0, "client", NULL, argv);
         sct_expect_exit(cli, 0, 20);
         sc_nap(SETTLE_S);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         n = sct_peer_log(cli, io, 2 * N + 8);
         for (int i = 0; i < n; i++) {
                 int len;
@@ -1009,7 +1009,7 @@ static void listening_lines(const char *id, const char *prefix, const struct lis
                                      "%s server %s -p %s bound port %u (%s)", id,
                                      rows[i].host ? rows[i].host : "", rows[i].port, port,
                                      sct_evidence(lab));
-                SCT_OK(sc_proc_stop(srv));
+                sct_stop(srv, lab);
                 snprintf(want, sizeof(want), "%s ('%s', %u)\n", prefix, rows[i].addr, port);
                 cr_assert(strcmp(sc_proc_stdout(srv, NULL), want) == 0,
                           SCT_BROKEN("C-common-7") "%s server started with host '%s' and -p %s "
@@ -1116,7 +1116,7 @@ static void coin_run(struct sc_lab *lab, const char *name, int n, bool *dropped)
         srv = sct_server(lab, 0, name, IPPROTO_UDP, 1060, srv_argv);
         sct_expect_exit(sct_run(lab, 0, "client", NULL, argv), 0, 10);
         sc_nap(SETTLE_S);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         copy = strdup(sc_proc_stdout(srv, NULL));
         for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
                 const char *q = strstr(l, " says '");
@@ -1151,9 +1151,10 @@ Test(udp_remote_book, server_coin_is_unseeded, SCT_CONTRACT("C-udp_remote-5"), .
                   N, sa, N, N, sct_evidence(lab));
 }
 
-Test(big_sender_book, port_option, SCT_CONTRACT("C-big_sender-4"), .timeout = 20)
+/* -p, and a host given by name (C-common-6): "localhost" resolves to 127.0.0.1. */
+Test(big_sender_book, port_option, SCT_CONTRACT("C-big_sender-4 C-common-6"), .timeout = 20)
 {
-        const char *argv[] = {sct_prog("big_sender"), "127.0.0.1", "-p", "2076", NULL};
+        const char *argv[] = {sct_prog("big_sender"), "localhost", "-p", "2076", NULL};
         const char *peer_argv[] = {sct_peer(), "udp", "2076", "--silent", NULL};
         struct sc_lab *lab = sct_lab_loopback("h1");
         struct sc_proc *peer = sct_server(lab, 0, "peer", IPPROTO_UDP, 2076, peer_argv), *p;
@@ -1164,7 +1165,8 @@ Test(big_sender_book, port_option, SCT_CONTRACT("C-big_sender-4"), .timeout = 20
         sct_expect_exit(p, 0, 5);
         sct_expect_stdout(p, "The big datagram was sent!\n", lab);
         cr_assert(sct_peer_wait(peer, "recv", 1, 2.0),
-                  SCT_BROKEN("C-big_sender-4") "nothing reached port 2076 given with -p 2076 (%s)",
+                  SCT_BROKEN("C-big_sender-4") "nothing reached 127.0.0.1:2076, given as "
+                  "localhost -p 2076 (%s)",
                   sct_evidence(lab));
         n = sct_peer_log(peer, io, 4);
         cr_assert(io[0].len == 65000, SCT_BROKEN("C-big_sender-4") "port 2076 got %zu bytes, "
@@ -1195,4 +1197,63 @@ Test(udp_broadcast_book, client_port_option, SCT_CONTRACT("C-udp_broadcast-5"), 
                   "beta:2077 got %s (%zu bytes), expected 'Broadcast datagram!' (%s)",
                   sct_show(io[0].data, io[0].len), io[0].len, sct_evidence(lab));
         sct_io_free(io, n);
+}
+
+/* Appends text to a regex, every regex character escaped. */
+static size_t regex_literal(char *re, size_t o, size_t cap, const char *text)
+{
+        for (const char *c = text; *c && o + 3 < cap; c++) {
+                if (strchr("\\.()[]{}*+?|^$", *c))
+                        re[o++] = '\\';
+                re[o++] = *c;
+        }
+        re[o] = '\0';
+        return o;
+}
+
+/*
+ * {!r} of what a datagram says (C-common-3), for the texts the book's
+ * decode('ascii') lets through: a backslash, both quotes at once (single
+ * quotes, the ' escaped), control bytes and DEL as \xNN.
+ */
+Test(udp_local_book, server_prints_the_repr_of_each_text, SCT_CONTRACT("C-common-3 C-udp_local-3"),
+     .timeout = 20)
+{
+        static const struct {
+                const char *arg, *text; /* as sc-peer takes it; the bytes */
+        } msgs[] = {
+                {"back\\\\slash", "back\\slash"},
+                {"both ' and \"", "both ' and \""},
+                {"\\x01\\x1f\\x7f", "\x01\x1f\x7f"},
+                {"\\x0bvt\\x0cff\\x1besc", "\x0b" "vt\x0c" "ff\x1b" "esc"},
+        };
+        enum { M = sizeof(msgs) / sizeof(msgs[0]) };
+        const char *srv_argv[] = {sct_prog("udp_local"), "server", NULL};
+        const char *cli_argv[4 + M + 1] = {sct_peer(), "udp-client", "127.0.0.1", "1060"};
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        struct sc_proc *srv;
+        char want[2048], repr[128];
+        size_t o;
+
+        for (int i = 0; i < M; i++)
+                cli_argv[4 + i] = msgs[i].arg;
+        srv = sct_server(lab, 0, "server", IPPROTO_UDP, 1060, srv_argv);
+        sct_expect_exit(sct_run(lab, 0, "client", NULL, cli_argv), 0, 10);
+        sct_stop(srv, lab);
+        o = (size_t)snprintf(want, sizeof(want), "Listening at \\('127\\.0\\.0\\.1', 1060\\)\n");
+        for (int i = 0; i < M; i++) {
+                py_repr(msgs[i].text, strlen(msgs[i].text), repr, sizeof(repr));
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "The client at " SCT_RE_LOOP_ADDR " says ");
+                o = regex_literal(want, o, sizeof(want), repr);
+                o += (size_t)snprintf(want + o, sizeof(want) - o, "\n");
+        }
+        {
+                size_t len;
+                const char *out = sc_proc_stdout(srv, &len);
+
+                cr_assert(strlen(out) == len && sct_match(want, out),
+                          SCT_BROKEN("C-common-3") "the server prints each text as Python's repr() "
+                          "does; expected (regex): %s\n  got: %s\n  %s",
+                          sct_show(want, strlen(want)), sct_show(out, len), sct_evidence(lab));
+        }
 }
