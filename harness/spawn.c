@@ -943,6 +943,7 @@ static void wait_quiet(struct sc_proc *p, double timeout_s)
 int sc_proc_stop(struct sc_proc *p)
 {
         static const int sigs[] = {SIGINT, SIGTERM, SIGUSR1 /* = kill hard */};
+        int rc;
 
         if (!reap(p))
                 wait_quiet(p, 0.5);
@@ -952,15 +953,16 @@ int sc_proc_stop(struct sc_proc *p)
                         return 0;
                 p->stop_sig = sigs[i];
                 kill(p->pid, sigs[i]);
-                if (sc_proc_wait(p, 1.0) == 0)
+                /* After the hard kill the supervisor still empties and removes the cgroups. */
+                if (sc_proc_wait(p, sigs[i] == SIGUSR1 ? 5.0 : 1.0) == 0)
                         return 0;
         }
-        /*
-         * The supervisor did not end after a hard kill: something is badly
-         * wrong.  Kill it too; its cgroup leaves are swept by the next jail.
-         */
+        /* The supervisor itself is stuck: kill it, and remove what it would have. */
         kill(p->pid, SIGKILL);
-        return sc_proc_wait(p, 2.0);
+        rc = sc_proc_wait(p, 2.0);
+        if (p->jail)
+                sc_cgroup_sweep();
+        return rc;
 }
 
 static const char *slurp(const char *path, char **buf, size_t *len)

@@ -300,7 +300,7 @@ static void run_under_delay(const struct delay_case *c)
         if (c->server_exits)
                 expect_exit(srv, c->server_id, 0, 5, lab);
         else
-                SCT_OK(sc_proc_stop(srv));
+                sct_stop(srv, lab);
 
         sct_finish_captures(lab, st);
         n = tcp_packets(st[0].path, c->port, pk, 64);
@@ -403,7 +403,7 @@ Test(time_server_book, logs_each_connection,
         }
         cr_assert(sc_proc_running(srv), "expected the server to keep serving, but it %s; %s",
                   sc_proc_end(srv), sct_evidence(lab));
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         sct_expect_stdout_is(srv, want, lab);
         sct_wire_check(lab, 0, "time_server/three-connections", NULL);
 }
@@ -814,7 +814,7 @@ Test(time_server_book, restart_fails_while_a_connection_lingers,
         srv = sct_server(lab, 0, "server", IPPROTO_TCP, TIME_PORT, argv);
         time_request(lab, 0, "client", "127.0.0.1", &s);
         expect_time_and_eof(&s, "the client", lab);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
                                   "the connection it closed first was in TIME_WAIT on port 9999",
                                   lab);
@@ -835,7 +835,7 @@ Test(echo_server_book, restart_fails_while_a_connection_lingers,
         peer = sct_run(lab, 0, "client", NULL, peer_argv);
         cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no echo of \"hello\"; %s",
                   sct_evidence(lab));
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         expect_exit(peer, "client", 0, 5, lab);
         sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
                                   "a connection of the stopped server was still closing on port "

@@ -311,7 +311,7 @@ Test(tsTserv_book, log_names_each_client, SCT_CONTRACT("C-tsTserv-2 C-common-1 C
         /* The second client is served only once the server has logged the first one's leaving. */
         b = tcp_client_served(lab, "client-2", "sync");
         pb = peer_local_port(b, lab);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         snprintf(re, sizeof(re),
                  T_WAITING "\\.\\.\\.connected from: \\('127\\.0\\.0\\.1', %u\\)\n" T_WAITING
                            "\\.\\.\\.connected from: \\('127\\.0\\.0\\.1', %u\\)\n(" T_WAITING ")?",
@@ -1141,7 +1141,7 @@ Test(tsUserv_book, log_names_each_sender, SCT_CONTRACT("C-tsUserv-1 C-tsUserv-3 
          */
         b = udp_client_run(lab, "client-2", NULL, 0, "sync");
         expect_udp_replies(b, NULL, 0, "sync", lab);
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         n = udp_senders(finish_capture(lab), ports, 4);
         cr_assert_eq(n, 2, "the capture shows %d senders to port %d, expected 2; %s", n, CHUN_PORT,
                      sct_evidence(lab));
@@ -1215,7 +1215,7 @@ Test(tsUserv_book, reports_only_after_sending, SCT_CONTRACT("C-tsUserv-3"), .tim
         }
         if (sct_peer_count(after, "reply") == 1) {
                 /* It survived the failed send: the doomed datagram must have reached it. */
-                SCT_OK(sc_proc_stop(srv));
+                sct_stop(srv, lab);
                 out = sc_proc_stdout(srv, NULL);
                 cr_assert(strstr(out, "returned to: ('10.0.1.1'") &&
                               strstr(strstr(out, "returned to: ('10.0.1.1'") + 1,
@@ -1287,7 +1287,7 @@ static void tcp_under_delay(bool server_under_test)
         expect_exit(cli, "tsTclnt", 0, 10, lab);
         sct_expect_stdout(cli, "> \\[" SCT_RE_CTIME "\\] hi\n> \\[" SCT_RE_CTIME "\\] there\n> ", lab);
         /* The client's FIN takes 100 ms to arrive: the server may not be back at accept yet. */
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         sct_expect_stdout(srv,
                           T_WAITING "\\.\\.\\.connected from: \\('10\\.0\\.1\\.1', [0-9]+\\)\n(" T_WAITING ")?",
                           lab);
@@ -1495,7 +1495,7 @@ Test(tsTserv_book, restart_fails_while_a_connection_lingers,
         peer = sct_run(lab, 0, "client", NULL, peer_argv);
         cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no reply to \"hi\"; %s",
                   sct_evidence(lab));
-        SCT_OK(sc_proc_stop(srv));
+        sct_stop(srv, lab);
         expect_exit(peer, "client", 0, 5, lab);
         sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
                                   "a connection of the stopped server was still closing on port "

@@ -521,8 +521,18 @@ Test(udp_remote_book, client_sends_the_book_payload,
                   "on the wire: %s, expected 'This is another message' (23 bytes) (%s)",
                   n ? sct_show(io[0].data ? io[0].data : "", io[0].len) : "nothing",
                   sct_evidence(lab));
-        sct_io_free(io, n);
         expect_waits(cli, 1, "The server says 'Your data was 23 bytes long'\n", lab);
+        {
+                /* The name printed is the socket's: the port the datagram came from. */
+                unsigned port = 0;
+
+                sscanf(sc_proc_stdout(cli, NULL), "Client socket name is ('%*[0-9.]', %u)", &port);
+                cr_assert_eq(port, io[0].port,
+                             SCT_BROKEN("C-udp_remote-6") "the client printed its socket's port "
+                             "as %u, but its datagram came from port %u (%s)",
+                             port, io[0].port, sct_evidence(lab));
+        }
+        sct_io_free(io, n);
         sct_wire_check(lab, 0, "udp_remote/client-answered", NULL);
 }
 

@@ -299,6 +299,20 @@ struct sc_proc *sct_server(struct sc_lab *lab, int host, const char *name, int p
         return p;
 }
 
+void sct_stop(struct sc_proc *p, const struct sc_lab *lab)
+{
+        const char *end;
+
+        SCT_OK(sc_proc_stop(p));
+        end = sc_proc_end(p);
+        /* Servers run until killed, and SIGINT (Ctrl-C) ends them: the book's all do. */
+        cr_assert(strncmp(end, "ignored", 7) != 0 && !strstr(end, "stopped itself") &&
+                          !strstr(end, "limit") && strncmp(end, "stopped:", 8) != 0,
+                  "C-common-1 broken (programs/CONTRACT.md): SIGINT must end a server as it "
+                  "ends the book's, but this one %s; %s",
+                  end, sct_evidence(lab));
+}
+
 const char *sct_evidence(const struct sc_lab *lab)
 {
         static char buf[1200];

@@ -100,6 +100,13 @@ struct sc_proc *sct_run_open(struct sc_lab *lab, int host, const char *name,
 struct sc_proc *sct_server(struct sc_lab *lab, int host, const char *name, int proto,
                            uint16_t port, const char *const *argv);
 
+/*
+ * Stops a server the way the suites do (SIGINT first) and asserts SIGINT
+ * ended it, as it ends the book's servers (C-common-1), saying how it ended
+ * if not: it ignored the signal, stopped itself, or ran into a limit.
+ */
+void sct_stop(struct sc_proc *p, const struct sc_lab *lab);
+
 /* "evidence: <dir> (mode ..., seed N)" for failure messages. */
 const char *sct_evidence(const struct sc_lab *lab);
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# check-hostile.sh - the proof that the jail holds against one hostile port.
+#
+#   check-hostile.sh BUILD_DIR HOSTILE_DIR
+#
+# HOSTILE_DIR (suites/ports/hostile/<behaviour>/) holds one hostile program
+# and a HOSTILE file: `program:` its id, `what:` the behaviour, `expect:` a
+# regex one of that program's failed checks must match (or `conformant`:
+# the probe finds nothing and the program then behaves, so the port must
+# pass), and optionally `args:` for conform.  The port judged is the
+# faithful Python port with that one program replaced (the faithful one is
+# kept beside it as .faithful_<id>, which probes run after probing), so
+# every other program must get exactly the faithful port's results.
+#
+# The hostile program runs only through scripts/conform, that is only in
+# the jail.  This script asserts, from outside: the run ended within its
+# deadline; the verdict names what happened; the other programs all pass;
+# no canary exists anywhere outside; the port, the build and the scripts
+# are unchanged; a sentinel process of the runner survived; nothing reached
+# a listener on the machine's loopback; the runner's secret is in no output;
+# the report and JUnit file hold no raw control bytes and parse; evidence
+# is bounded; and nothing is left behind (jailed processes, cgroup leaves,
+# mounts, files of jail uids in /tmp and /dev/shm).
+set -u -o pipefail
+build=$(cd "$1" && pwd) hostile=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")/.." && pwd)
+python_port=$here/suites/ports/python
+name=$(basename "$hostile")
+deadline=420
+
+fail() { echo "FAIL ($name): $*" >&2; failed=1; }
+field() { sed -n "s/^$1: //p" "$hostile/HOSTILE"; }
+id=$(field program) what=$(field what) expect=$(field expect) args=$(field args)
+[ -n "$id" ] && [ -n "$expect" ] || { echo "$hostile/HOSTILE names no program or expectation" >&2; exit 2; }
+echo "hostile port $name: $id $what"
+
+work=$build/hostile-check/$name
+rm -rf "$work"
+mkdir -p "$work"
+port=$work/port out=$work/out
+token=sockcheck-canary-$name-$$
+secret=$token-secret
+
+# ---- the port: the faithful one, with the hostile program in place ----------
+mkdir -p "$port"
+cp "$python_port"/* "$port"/
+cp "$python_port/$id" "$port/.faithful_$id"
+rm -f "$port/$id"
+cp -P "$hostile/$id" "$port/$id"
+if [ -f "$port/$id" ] && [ ! -L "$port/$id" ]; then
+	sed -i -e "s|@PORT@|$port|g" -e "s|@BUILD@|$build|g" -e "s|@HOME@|${HOME:-/root}|g" \
+		-e "s|@REPO@|$here|g" -e "s|@OUT@|$out|g" -e "s|@CANARY@|$token|g" "$port/$id"
+fi
+port_sum=$(cd "$port" && find . -type f -exec sha256sum {} + | sort | sha256sum)
+judge_sum=$(sha256sum "$build"/suites/* "$here/scripts/conform" 2>/dev/null | sha256sum)
+
+# ---- what is there before -----------------------------------------------------
+jail_procs() { ps -eo uid= | awk '$1 >= 3000000 && $1 < 3000256' | wc -l; }
+leaves() { find /sys/fs/cgroup -maxdepth 6 -type d -name 'sockcheck-*' 2>/dev/null | wc -l; }
+mounts() { wc -l </proc/self/mountinfo; }
+jail_files() { find /tmp /dev/shm -xdev \( -uid +2999999 -a -uid -3000256 \) 2>/dev/null | wc -l; }
+procs_before=$(jail_procs) leaves_before=$(leaves) mounts_before=$(mounts) files_before=$(jail_files)
+
+# A process of the runner's that kill(-1) must not reach, and a listener on the
+# machine's loopback that nothing from a lab may reach.  Both bounded.
+sleep $((deadline + 60)) &
+sentinel=$!
+heard=$work/heard
+python3 - "$heard" <<'EOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 39999))
+s.settimeout(1.0)
+end = time.time() + 600
+n = 0
+while time.time() < end:
+    try:
+        s.recvfrom(65536)
+        n += 1
+        open(sys.argv[1], 'w').write('%d\n' % n)
+    except socket.timeout:
+        pass
+EOF
+listener=$!
+trap 'kill $sentinel $listener 2>/dev/null' EXIT
+
+# ---- the run ------------------------------------------------------------------
+failed=0
+start=$(date +%s)
+# shellcheck disable=SC2086 # args is a list of words on purpose
+SOCKCHECK_TEST_SECRET=$secret SOCKCHECK_BUILD=$build timeout $deadline \
+	"$here/scripts/conform" "$port" --tier book --no-build --quiet --evidence always \
+	--out "$out" $args >"$work/conform.out" 2>&1
+rc=$?
+elapsed=$(($(date +%s) - start))
+echo "conform exited $rc after ${elapsed} s"
+[ $rc -ne 124 ] || fail "the run did not end within ${deadline} s"
+report=$out/report.txt
+[ -f "$report" ] || { fail "no report"; cat "$work/conform.out" >&2; exit 1; }
+
+# ---- the verdict -----------------------------------------------------------------
+row() { awk -v id="$1" '$1 == id { print $2, $3, $4, $5, $6 }' "$report" | head -1; }
+if [ "$expect" = conformant ]; then
+	[ $rc -eq 0 ] || fail "expected the port to stay conformant (the probe found nothing), conform exited $rc"
+else
+	[ $rc -eq 1 ] || fail "expected NOT CONFORMANT (exit 1), conform exited $rc"
+	grep -E "^  FAIL ${id}_book/" "$report" | grep -qE -- "$expect" ||
+		fail "no failed check of $id says /$expect/; its failures: $(grep -E "^  FAIL ${id}_book/" "$report" | head -3)"
+	grep -E "^  FAIL ${id}_book/" "$report" | grep -E -- "$expect" | head -1 | cut -c1-300
+fi
+for other in udp_local udp_remote big_sender udp_broadcast tsTserv tsTclnt tsUserv tsUclnt \
+	time_server time_client echo_server echo_client; do
+	[ "$other" = "$id" ] && continue
+	r=$(row "$other")
+	fails=$(awk '{print $3}' <<<"$r")
+	[ "$fails" = 0 ] || fail "$other (the faithful port's program) failed $fails book test(s): $r"
+done
+
+# ---- nothing got out ----------------------------------------------------------------
+found=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o -name "*$token*" -print 2>/dev/null |
+	grep -v "^$work/" | head -5)
+[ -z "$found" ] || fail "canaries outside the jail: $found"
+found=$(find /tmp /dev/shm /run -maxdepth 2 -name "*$token*" 2>/dev/null | head -3)
+[ -z "$found" ] || fail "canaries in /tmp, /dev/shm or /run: $found"
+[ "$(cd "$port" && find . -type f -exec sha256sum {} + | sort | sha256sum)" = "$port_sum" ] ||
+	fail "the port directory changed"
+[ "$(sha256sum "$build"/suites/* "$here/scripts/conform" 2>/dev/null | sha256sum)" = "$judge_sum" ] ||
+	fail "the judge (build/suites, scripts/conform) changed"
+kill -0 $sentinel 2>/dev/null || fail "the runner's sentinel process was killed"
+[ ! -s "$heard" ] || fail "a datagram reached the machine's loopback from a lab: $(cat "$heard")"
+if grep -rqF -- "$secret" "$out" 2>/dev/null; then
+	fail "the runner's secret reached the port's output: $(grep -rlF -- "$secret" "$out" | head -3)"
+fi
+grep -rqE 'LEAKED|JOINED|RAW \[|OPENED \[' "$out/evidence" 2>/dev/null &&
+	fail "a probe reported success: $(grep -rhE 'LEAKED|JOINED|RAW \[|OPENED \[' "$out/evidence" | head -3)"
+
+# ---- what a person and a tool read ---------------------------------------------------
+if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$report"; then
+	fail "the report holds raw control bytes"
+fi
+if [ -f "$out/junit.xml" ] && command -v xmllint >/dev/null; then
+	xmllint --noout "$out/junit.xml" 2>"$work/xmllint.err" || fail "junit.xml is not well-formed: $(head -2 "$work/xmllint.err")"
+fi
+size=$(du -sb "$out" | awk '{print $1}')
+[ "$size" -lt $((256 << 20)) ] || fail "evidence is $size bytes: not bounded"
+
+# ---- nothing left behind --------------------------------------------------------------
+sleep 0.5
+[ "$(jail_procs)" -le "$procs_before" ] || fail "jailed processes are left: $(ps -eo pid,uid,cmd | awk '$2 >= 3000000 && $2 < 3000256' | head -3)"
+[ "$(leaves)" -le "$leaves_before" ] || fail "cgroup leaves are left: $(find /sys/fs/cgroup -maxdepth 6 -type d -name 'sockcheck-*' | head -3)"
+[ "$(mounts)" -le "$mounts_before" ] || fail "mounts are left in the machine's namespace"
+[ "$(jail_files)" -le "$files_before" ] || fail "files of jail uids are left in /tmp or /dev/shm"
+
+if [ $failed -ne 0 ]; then
+	echo "--- conform's output (tail):" >&2
+	tail -30 "$work/conform.out" >&2
+	exit 1
+fi
+rm -rf "$work"
+echo "contained: $name ($what), judged in ${elapsed} s"
