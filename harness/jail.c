@@ -497,6 +497,12 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
         char path[PATH_MAX], text[1024];
         const char *extra = getenv("SOCKCHECK_JAIL_BIND");
 
+        /*
+         * A mount namespace of init's own: pivot_root moves the root of every
+         * process of the namespace, and the supervisor must keep the
+         * machine's view (its cgroup files) to the end.
+         */
+        STEP(unshare(CLONE_NEWNS) == 0, "make the jail's mount namespace");
         STEP(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
         STEP(mount("sockcheck-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
                    "size=2m,nr_inodes=1024,mode=0755") == 0,
@@ -617,8 +623,8 @@ static int set_limit(int res, rlim_t soft, rlim_t hard)
         return setrlimit(res, &r);
 }
 
-int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, int keep_fd, char *msg,
-                 size_t cap)
+int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, bool have_pids_cgroup,
+                 int keep_fd, char *msg, size_t cap)
 {
         const struct sc_limits *l = &j->lim;
         struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -634,9 +640,17 @@ int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, int keep_fd, 
         STEP(set_limit(RLIMIT_NOFILE, l->nofile, l->nofile) == 0, "set RLIMIT_NOFILE");
         STEP(set_limit(RLIMIT_CORE, 0, 0) == 0, "set RLIMIT_CORE");
         /* As root the slot's uid counts only this program; rootless the lab's uid is shared. */
-        STEP(set_limit(RLIMIT_NPROC, j->root ? l->nproc : l->nproc + 64,
-                       j->root ? l->nproc : l->nproc + 64) == 0,
-             "set RLIMIT_NPROC");
+        /*
+         * As root the slot's uid counts only this program, rootless the lab's
+         * uid is shared by the lab's own processes.  Where the pids cgroup
+         * counts, the rlimit is a backstop above it, so the limit that binds
+         * is the one whose verdict can be named.
+         */
+        {
+                rlim_t n = j->root && !have_pids_cgroup ? l->nproc : l->nproc + 64;
+
+                STEP(set_limit(RLIMIT_NPROC, n, n) == 0, "set RLIMIT_NPROC");
+        }
         if (!have_memory_cgroup)
                 STEP(set_limit(RLIMIT_AS, l->mem_bytes, l->mem_bytes) == 0, "set RLIMIT_AS");
         STEP(chdir(HOME_DIR) == 0, "chdir " HOME_DIR);
@@ -740,4 +754,67 @@ void sc_jail_explain_exec(const char *path, int err, char *msg, size_t cap)
                 return;
         }
         snprintf(msg, cap, "%s: %s", path, strerror(err));
+}
+
+/* Is dir one the jail shows (the machine's /usr, /bin, /sbin, /lib*, or an extra bind)? */
+static bool jail_sees(const char *dir)
+{
+        static const char *const shown[] = {"/usr/", "/bin/", "/sbin/", "/lib"};
+        const char *extra = getenv("SOCKCHECK_JAIL_BIND");
+        char d[PATH_MAX];
+
+        snprintf(d, sizeof(d), "%s/", dir);
+        for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+                if (strncmp(d, shown[i], strlen(shown[i])) == 0)
+                        return true;
+        if (extra && *extra) {
+                char list[1024], *save = NULL;
+
+                snprintf(list, sizeof(list), "%s", extra);
+                for (char *e = strtok_r(list, ":", &save); e; e = strtok_r(NULL, ":", &save))
+                        if (strncmp(dir, e, strlen(e)) == 0)
+                                return true;
+        }
+        return false;
+}
+
+bool sc_jail_explain_127(const struct sc_jail *j, char *msg, size_t cap)
+{
+        char host[PATH_MAX + 8], head[256], interp[128] = "", arg[128] = "", dirs[2048];
+        const char *path = "/usr/bin:/bin";
+        char *save = NULL, *nl;
+        int fd;
+        ssize_t n;
+
+        snprintf(host, sizeof(host), "%s%s", j->port_dir, j->exec_path + strlen("/port"));
+        fd = open(host, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        n = read(fd, head, sizeof(head) - 1);
+        close(fd);
+        head[n > 0 ? n : 0] = '\0';
+        if (n < 3 || head[0] != '#' || head[1] != '!')
+                return false;
+        if ((nl = strchr(head, '\n')))
+                *nl = '\0';
+        if (sscanf(head + 2, " %127s %127s", interp, arg) != 2 ||
+            strcmp(strrchr(interp, '/') ? strrchr(interp, '/') + 1 : interp, "env") != 0 ||
+            arg[0] == '-')
+                return false;
+        for (char *const *e = j->envp; *e; e++)
+                if (strncmp(*e, "PATH=", 5) == 0)
+                        path = *e + 5;
+        snprintf(dirs, sizeof(dirs), "%s", path);
+        for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char full[PATH_MAX + 130];
+
+                snprintf(full, sizeof(full), "%s/%s", d, arg);
+                if (d[0] == '/' && jail_sees(d) && access(full, X_OK) == 0)
+                        return false; /* it is there: the 127 is the program's own */
+        }
+        snprintf(msg, cap,
+                 "its interpreter %s (found through %s) is not installed on this machine's "
+                 "/usr/bin or /bin (line 1: %s)",
+                 arg, interp, head);
+        return true;
 }

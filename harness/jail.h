@@ -72,8 +72,8 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap);
  * identity, capabilities, no_new_privs, seccomp, working directory.
  * 0 or -errno; msg filled.
  */
-int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, int keep_fd, char *msg,
-                 size_t cap);
+int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, bool have_pids_cgroup,
+                 int keep_fd, char *msg, size_t cap);
 
 /* "256 MiB", "1 MiB", "4096 bytes" (a ring of static buffers). */
 const char *sc_limit_bytes(uint64_t bytes);
@@ -83,6 +83,12 @@ const char *sc_limit_bytes(uint64_t bytes);
  * ("its interpreter /usr/bin/python9 is not installed").  Inside the jail.
  */
 void sc_jail_explain_exec(const char *path, int err, char *msg, size_t cap);
+
+/*
+ * A jailed script that exited 127: was it `#!/usr/bin/env X` with no X the
+ * jail can see?  Then msg says so (test process, reading the port's file).
+ */
+bool sc_jail_explain_127(const struct sc_jail *j, char *msg, size_t cap);
 
 /* ---- cgroups (cgroup.c), in the supervisor ---- */
 

@@ -214,7 +214,7 @@ static void exec_trusted(const struct sc_proc_opts *o)
 
 /* A program of the port: the jail's last steps, then exec as /port/<name>. */
 static void exec_jailed(struct shared *sh, const struct sc_proc_opts *o, const struct sc_jail *j,
-                        bool mem_cgroup, int status_fd)
+                        bool mem_cgroup, bool pids_cgroup, int status_fd)
 {
         char msg[256], arg0[PATH_MAX];
         const char *argv[64];
@@ -229,7 +229,7 @@ static void exec_jailed(struct shared *sh, const struct sc_proc_opts *o, const s
                 argv[n++] = o->argv[i];
         argv[n] = NULL;
         sc_timing_priority(o->rt_priority); /* while it still may: see timing_prio.c */
-        if (sc_jail_drop(j, mem_cgroup, status_fd, msg, sizeof(msg)) < 0)
+        if (sc_jail_drop(j, mem_cgroup, pids_cgroup, status_fd, msg, sizeof(msg)) < 0)
                 setup_fail_msg(sh, msg);
         execve(j->exec_path, (char *const *)argv, (char *const *)j->envp);
         e = errno;
@@ -243,7 +243,7 @@ struct child_args {
         struct shared *sh;
         const struct sc_proc_opts *o;
         const struct sc_jail *jail; /* NULL: trusted */
-        bool mem_cgroup;
+        bool mem_cgroup, pids_cgroup;
         int status_fd;              /* closed on exec; the test waits for that */
         int go_fd;                  /* jail: the supervisor has put init in its cgroups */
 };
@@ -276,7 +276,8 @@ static void run_init(const struct child_args *a, pid_t supervisor)
                 setup_fail(sh, "fork program");
         if (prog == 0) {
                 if (a->jail)
-                        exec_jailed(sh, a->o, a->jail, a->mem_cgroup, a->status_fd);
+                        exec_jailed(sh, a->o, a->jail, a->mem_cgroup, a->pids_cgroup,
+                                    a->status_fd);
                 exec_trusted(a->o);
         }
         close(a->status_fd);
@@ -484,6 +485,7 @@ static void run_supervisor(const struct sup_args *s)
                         }
                 }
                 ca.mem_cgroup = cg.have[SC_CG_MEMORY];
+                ca.pids_cgroup = cg.have[SC_CG_PIDS];
                 if (sc_jail_unshare(j, lab->userns >= 0, msg, sizeof(msg)) < 0) {
                         sc_cgroup_destroy(&cg);
                         setup_fail_msg(sh, msg);
@@ -1118,7 +1120,7 @@ const char *sc_proc_end(struct sc_proc *p)
 {
         const struct shared *sh = p->sh;
         const struct sc_limits *l = p->jail ? &p->jail->lim : sc_limits();
-        char plain[64], what[400];
+        char plain[64], what[400], why[320];
         int st;
 
         if (!reap(p))
@@ -1131,6 +1133,9 @@ const char *sc_proc_end(struct sc_proc *p)
                          sh->setup_error);
         else if (sh->exec_failed)
                 snprintf(what, sizeof(what), "could not run: %s", sh->exec_error);
+        else if (p->jail && WIFEXITED(st) && WEXITSTATUS(st) == 127 &&
+                 sc_jail_explain_127(p->jail, why, sizeof(why)))
+                snprintf(what, sizeof(what), "exited 127: %s", why);
         else if (sh->mem_hit)
                 snprintf(what, sizeof(what), "killed: memory limit (%s) reached",
                          sc_limit_bytes(l->mem_bytes));
