@@ -117,11 +117,13 @@ for other in udp_local udp_remote big_sender udp_broadcast tsTserv tsTclnt tsUse
 done
 
 # ---- nothing got out ----------------------------------------------------------------
-found=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o -name "*$token*" -print 2>/dev/null |
-	grep -v "^$work/" | head -5)
+# Everywhere a program could write if it got out (the payloads aim at these).
+found=$({
+	find / /etc /root /home /run /var/tmp "${HOME:-/root}" -maxdepth 2 -name "*$token*" 2>/dev/null
+	find /tmp /dev/shm -maxdepth 3 -name "*$token*" 2>/dev/null
+	find "$here" -maxdepth 4 -name "*$token*" -not -path "$work/*" 2>/dev/null
+} | grep -v "^$work/" | sort -u | head -5)
 [ -z "$found" ] || fail "canaries outside the jail: $found"
-found=$(find /tmp /dev/shm /run -maxdepth 2 -name "*$token*" 2>/dev/null | head -3)
-[ -z "$found" ] || fail "canaries in /tmp, /dev/shm or /run: $found"
 [ "$(cd "$port" && find . -type f -exec sha256sum {} + | sort | sha256sum)" = "$port_sum" ] ||
 	fail "the port directory changed"
 [ "$(sha256sum "$build"/suites/* "$here/scripts/conform" 2>/dev/null | sha256sum)" = "$judge_sum" ] ||

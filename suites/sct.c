@@ -326,8 +326,18 @@ void sct_expect_exit(struct sc_proc *p, int code, double timeout_s)
 {
         int rc = sc_proc_wait(p, timeout_s);
 
-        cr_assert(rc == 0, "expected it to exit %d within %.1f s, but it is still running", code,
-                  timeout_s);
+        if (rc != 0) {
+                /* Say what it was doing: stopped it now, its end names a limit or a stop. */
+                const char *was = sc_proc_end(p);
+                char before[200];
+
+                snprintf(before, sizeof(before), "%s", was);
+                sc_proc_stop(p);
+                cr_assert_fail("expected it to exit %d within %.1f s, but it was %s (then, "
+                               "stopped: %s); stderr ends: %s",
+                               code, timeout_s, before, sc_proc_end(p),
+                               sct_last_line(sc_proc_stderr(p, NULL)));
+        }
         cr_assert(sc_proc_exit_code(p) == code, "expected exit %d, got: %s; stderr ends: %s", code,
                   sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)));
 }
