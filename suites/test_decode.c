@@ -873,6 +873,40 @@ Test(decode, canon_tcp_session, .timeout = 10)
         free(t);
 }
 
+/*
+ * A retransmission (the tail-loss probe a slow switch provokes) is the
+ * stack's, not the program's: it is left out.  The same bytes sent again as
+ * new data (another seq) stay, and so does a UDP datagram sent twice.
+ */
+Test(decode, canon_leaves_out_tcp_retransmissions_only, .timeout = 10)
+{
+        struct seg segs[13];
+        char *t;
+
+        tcp_session(segs, 54176, 1000, 5000, "[Sat Nov  1 08:05:03 2026] hi");
+        segs[8] = segs[6]; /* the server's FIN again, as a tail-loss probe sends it */
+        segs[9] = segs[4]; /* the reply again, same seq */
+        segs[10] = (struct seg)TCP("10.0.0.1", "10.0.0.2", 54176, 21567, 0x18, 1003, 5030,
+                                   .data = "hi"); /* "hi" again, as new data */
+        segs[11] = (struct seg)UDP("10.0.0.1", "10.0.0.2", 46056, 1060, .data = "twice");
+        segs[12] = segs[11];
+        t = canon_of(segs, 13, book, SC_BOOK_NPORTS);
+        cr_assert_str_eq(body(t),
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 len 0\n"
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 len 2 "
+                         "'hi'\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 len 29 "
+                         "'[<ctime>] hi'\n"
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 len 0\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 len 0\n"
+                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 3:5 len 2 "
+                         "'hi'\n"
+                         "10.0.0.1:C2 > 10.0.0.2:1060 UDP DF iplen 33 len 5 'twice'\n"
+                         "10.0.0.1:C2 > 10.0.0.2:1060 UDP DF iplen 33 len 5 'twice'\n");
+        free(t);
+}
+
 /* What canonical form is for: two correct runs compare equal. */
 Test(decode, canon_equal_across_runs, .timeout = 10)
 {
