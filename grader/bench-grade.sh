@@ -2,7 +2,7 @@
 # bench-grade.sh - the class grader's throughput; `scripts/bench grade` runs it.
 #
 #   scripts/bench grade [--ports N] [--tier book|robust|all] [--jobs N|auto]
-#                       [--skip-ports] [--skip-c]
+#                       [--skip-ports] [--skip-c] [--keep]
 #
 # Grades two classes from scratch, in a scratch folder of the build tree:
 #   1. N ports (default 30): the faithful Python port and the broken ports
@@ -13,11 +13,12 @@
 # cores, and wall / (CPU / cores): 1.0 would be cores busy all the time.  The
 # targets are a ratio of at most 1.5 for the ports and at most 180 s of wall
 # time for the C copies.  Figures, not pass/fail: the first line says the
-# load the machine was under, and it counts.
+# load the machine was under, and it counts.  --keep keeps the classes and
+# their grading (the folder is printed) to look at the reports.
 set -u -o pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${SOCKCHECK_BUILD:-$here/build}
-n=30 tier=all jobs=auto do_ports=1 do_c=1
+n=30 tier=all jobs=auto do_ports=1 do_c=1 keep=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--ports) n=${2:?}; shift ;;
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=${2:?}; shift ;;
 	--skip-ports) do_ports=0 ;;
 	--skip-c) do_c=0 ;;
+	--keep) keep=1 ;;
 	*) echo "bench grade: unknown argument '$1' (see the top of $0)" >&2; exit 2 ;;
 	esac
 	shift
@@ -32,7 +34,7 @@ done
 [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench grade: --ports takes a number" >&2; exit 2; }
 [ -x "$build/grader/sc-grade" ] || { echo "bench grade: build $build first (scripts/setup)" >&2; exit 2; }
 scratch=$(mktemp -d "$build/bench-grade.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+if [ "$keep" = 1 ]; then echo "bench grade: keeping $scratch"; else trap 'rm -rf "$scratch"' EXIT; fi
 cores=$(nproc)
 echo "bench grade: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg), tier $tier, jobs $jobs"
 
