@@ -257,7 +257,7 @@ static int resolve_prog(struct sc_jail *j, const char *prog)
 int sc_jail_plan(struct sc_jail *j, const char *prog, const char *const *extra_env,
                  const char *hostname, const char *hosts)
 {
-        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        static pthread_once_t once = PTHREAD_ONCE_INIT, swept = PTHREAD_ONCE_INIT;
         static const char *const allow[] = {"PATH=", "LANG=", "TZ="};
         size_t n = 0, used = 0;
         char home[32 + sizeof(HOME_DIR)];
@@ -269,6 +269,9 @@ int sc_jail_plan(struct sc_jail *j, const char *prog, const char *const *extra_e
         if (rc < 0)
                 return rc;
         pthread_once(&once, compile_filter);
+        /* Leaves of supervisors that were killed (a crashed run), once per test process. */
+        if (geteuid() == 0)
+                pthread_once(&swept, sc_cgroup_sweep);
         if (filter_rc < 0)
                 return sc_fail(SC_EHARNESS, "harness error: %s", filter_err);
         j->filter = filter;
@@ -428,23 +431,10 @@ static int copy_etc(const char *name, char *msg, size_t cap)
                 return 0;
         }
         if (S_ISDIR(st.st_mode)) {
-                DIR *d = opendir(src);
-                struct dirent *e;
-                char sub[PATH_MAX];
-
+                /* A directory (alternatives holds hundreds of links): bound, not copied. */
                 STEP(mkdir(dst, 0755) == 0, "mkdir %s", dst);
-                if (!d)
-                        return 0;
-                while ((e = readdir(d))) {
-                        if (e->d_name[0] == '.')
-                                continue;
-                        snprintf(sub, sizeof(sub), "%s/%s", name, e->d_name);
-                        if (copy_etc(sub, msg, cap) < 0) {
-                                closedir(d);
-                                return -EIO;
-                        }
-                }
-                closedir(d);
+                STEP(mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == 0, "bind %s", src);
+                STEP(seal(dst, true, false) == 0, "make %s read-only", dst);
                 return 0;
         }
         if (!S_ISREG(st.st_mode) || st.st_size > (off_t)sizeof(buf))

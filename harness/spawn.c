@@ -262,12 +262,22 @@ static void run_init(const struct child_args *a, pid_t supervisor)
                 _exit(1);
         if (a->jail) {
                 char msg[256], go;
+                int go_fd = a->go_fd;
 
-                if (read(a->go_fd, &go, 1) != 1)
-                        _exit(1); /* the supervisor gave up */
-                close_range(4, ~0U, 0); /* the relays and evidence files are not its business */
+                /* The relays and evidence files are not its business. */
+                if (go_fd > 4)
+                        close_range(4, (unsigned)go_fd - 1, 0);
+                close_range((unsigned)go_fd + 1, ~0U, 0);
+                /*
+                 * The root is built while the supervisor moves this process into
+                 * its cgroups (a migration waits for an RCU grace period): the
+                 * program is forked only once it is in them.
+                 */
                 if (sc_jail_build_root(a->jail, msg, sizeof(msg)) < 0)
                         setup_fail_msg(sh, msg);
+                if (read(go_fd, &go, 1) != 1)
+                        _exit(1); /* the supervisor gave up */
+                close(go_fd);
                 /* Its memory holds the runner's environment: not for the program to read. */
                 prctl(PR_SET_DUMPABLE, 0);
         }
@@ -478,7 +488,6 @@ static void run_supervisor(const struct sup_args *s)
         close_range(j ? 8 : 4, ~0U, 0);
         if (j) {
                 if (j->root) {
-                        sc_cgroup_sweep();
                         if (sc_cgroup_make(&cg, &j->lim, getpid(), msg, sizeof(msg)) < 0) {
                                 sc_cgroup_destroy(&cg);
                                 setup_fail_msg(sh, msg);
