@@ -59,7 +59,7 @@ uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeo
         while (!in_other_netns(sc_proc_pid(p)) || (port = udp_port_of(sc_proc_pid(p), want)) == 0) {
                 cr_assert(sc_proc_running(p), "the server %s before binding a UDP socket to %s; "
                           "stderr ends: %s; %s", sc_proc_end(p), addr,
-                          sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                          sct_stderr_tail(p), sct_evidence(lab));
                 cr_assert(sc_now() < end, "the server bound no UDP socket to %s within %.1f s; %s",
                           addr, timeout_s, sct_evidence(lab));
                 sc_nap(0.003);
@@ -71,7 +71,7 @@ void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct
 {
         /* The book's server fails in bind(), at once; one that took the port runs on. */
         int rc = sc_proc_wait(p, 4.0);
-        const char *last = sct_last_line(sc_proc_stderr(p, NULL));
+        const char *last = sct_stderr_tail(p);
 
         cr_assert(rc == 0, SCT_BROKEN("C-common-10") "a second server started while %s and was "
                   "still running after 4 s: it bound the address anyway, so it sets SO_REUSEADDR "

@@ -47,7 +47,7 @@ static void expect_exit(struct sc_proc *p, const char *who, int code, double tim
         sc_proc_wait(p, timeout_s);
         cr_assert(sc_proc_exit_code(p) == code,
                   "expected %s to exit %d within %.1f s, got: %s; stderr ends: %s; %s", who, code,
-                  timeout_s, sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)),
+                  timeout_s, sc_proc_end(p), sct_stderr_tail(p),
                   sct_evidence(lab));
 }
 
@@ -58,7 +58,7 @@ static void expect_refused(struct sc_proc *p, const char *who, const struct sc_l
 
         expect_exit(p, who, 1, 5, lab);
         sct_expect_stdout_is(p, "", lab);
-        last = sct_last_line(sc_proc_stderr(p, NULL));
+        last = sct_stderr_tail(p);
         cr_assert(strstr(last, "[Errno 111] Connection refused"),
                   "%s's stderr should end with \"[Errno 111] Connection refused\", got: \"%s\"; %s",
                   who, last, sct_evidence(lab));
@@ -427,7 +427,7 @@ Test(time_server_book, binds_hostname_address, SCT_CONTRACT("C-time_server-1"), 
                   "got: %s, stdout: %s, stderr: %s; %s",
                   sc_proc_end(p),
                   sct_show(sc_proc_stdout(p, NULL), strlen(sc_proc_stdout(p, NULL))),
-                  sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(p), sct_evidence(lab));
         sct_wire_check(lab, 0, "time_server/binds-hostname", NULL);
 }
 
@@ -471,7 +471,7 @@ Test(time_server_robust, survives_client_resets, SCT_CONTRACT("R-2"), .timeout =
         cr_assert(sc_proc_running(srv),
                   "expected the server to keep serving through up to %d client resets, but it "
                   "%s; stderr ends: %s; %s",
-                  RESETS, sc_proc_end(srv), sct_last_line(sc_proc_stderr(srv, NULL)),
+                  RESETS, sc_proc_end(srv), sct_stderr_tail(srv),
                   sct_evidence(lab));
         expect_time_and_eof(&s, "the client after the resets", lab);
 }
@@ -626,7 +626,7 @@ Test(echo_server_book, serves_one_client, SCT_CONTRACT("C-echo_server-4"), .time
         cr_assert(sc_proc_exit_code(p) == 1 && strstr(sc_proc_stderr(p, NULL), "refused"),
                   "expected a second client to be refused after the server exited, got: %s; "
                   "stderr: %s; %s",
-                  sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                  sc_proc_end(p), sct_stderr_tail(p), sct_evidence(lab));
         sct_wire_check(lab, 0, "echo_server/one-client", NULL);
 }
 
@@ -651,7 +651,7 @@ Test(echo_server_book, binds_all_addresses, SCT_CONTRACT("C-echo_server-1"), .ti
                   "expected a client on host server (10.0.1.2) to be echoed at 127.0.0.1:12345, "
                   "got: %s (%s; stderr: %s); %s",
                   sct_show(out, strlen(out)), sc_proc_end(cli),
-                  sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(cli), sct_evidence(lab));
 }
 
 Test(echo_server_book, under_delay, SCT_CONTRACT("C-echo_server-2 C-echo_server-3"), .timeout = 20)

@@ -124,7 +124,7 @@ static void expect_exit(struct sc_proc *p, const char *who, int code, double tim
                   who, code, timeout_s, sct_evidence(lab));
         cr_assert(sc_proc_exit_code(p) == code,
                   "%s: expected exit %d, got: %s; stderr ends: %s; %s", who, code, sc_proc_end(p),
-                  sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(p), sct_evidence(lab));
 }
 
 /* Is data "[<ctime>] " followed by exactly chunk? */
@@ -290,7 +290,7 @@ Test(tsTserv_book, replies_one_per_chunk, SCT_CONTRACT("C-tsTserv-3 C-common-4")
                     "stderr ends: %s; %s",
                     tcp_chunks[i].name, sct_show(chunk_bytes(&tcp_chunks[i]), tcp_chunks[i].len),
                     (int)i < k ? ans[i]->verb : "nothing (it could not send)", sc_proc_end(cli),
-                    sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
+                    sct_stderr_tail(cli), sct_evidence(lab));
                 expect_stamped(ans[i], tcp_chunks[i].name, chunk_bytes(&tcp_chunks[i]),
                                tcp_chunks[i].len, lab);
         }
@@ -531,8 +531,8 @@ static void survives(size_t row)
                   "after a client that %s, the next client was not served: it %s (%s); the server "
                   "is %s, stderr ends: %s; %s",
                   bad_clients[row].name, sc_proc_end(next),
-                  sct_last_line(sc_proc_stderr(next, NULL)), sc_proc_end(srv),
-                  sct_last_line(sc_proc_stderr(srv, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(next), sc_proc_end(srv),
+                  sct_stderr_tail(srv), sct_evidence(lab));
         n = sct_peer_log(next, io, MAX_IO);
         cr_assert_eq(peer_answers(io, n, ans, 4), 1, "next-client logged %d sends, expected 1; %s",
                      peer_answers(io, n, ans, 4), sct_evidence(lab));
@@ -897,7 +897,7 @@ Test(tsTclnt_book, refused_connection, SCT_CONTRACT("C-tsTclnt-5 C-common-8"), .
 
         expect_exit(cli, "tsTclnt", 1, 5, lab);
         sct_expect_stdout_is(cli, "", lab);
-        last = sct_last_line(sc_proc_stderr(cli, NULL));
+        last = sct_stderr_tail(cli);
         cr_assert(strstr(last, "[Errno 111] Connection refused"),
                   "stderr ends: %s, expected ...[Errno 111] Connection refused; %s", last,
                   sct_evidence(lab));
@@ -952,7 +952,7 @@ Test(tsUclnt_book, waits_without_server, SCT_CONTRACT("C-tsUclnt-5"), .timeout =
         cr_assert(rc == -ETIMEDOUT,
                   "with no server, expected the client still waiting after 1.5 s, "
                   "got: %s; stderr ends: %s; %s",
-                  sc_proc_end(cli), sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
+                  sc_proc_end(cli), sct_stderr_tail(cli), sct_evidence(lab));
         SCT_OK(sc_proc_stop(cli));
         sct_expect_stdout_is(cli, "> ", lab);
         sct_wire_check(lab, 0, "tsUclnt/waits-without-server", NULL);
@@ -1232,7 +1232,7 @@ Test(tsUserv_book, reports_only_after_sending, SCT_CONTRACT("C-tsUserv-3"), .tim
         cr_assert(!strstr(out, "...received from and returned to: ('10.0.1.1'"),
                   "the server died on the failed reply to 10.0.1.1 (%s; stderr ends: %s) but had "
                   "already logged it as returned: it prints before it sends; stdout: %s; %s",
-                  sc_proc_end(srv), sct_last_line(sc_proc_stderr(srv, NULL)),
+                  sc_proc_end(srv), sct_stderr_tail(srv),
                   sct_show(out, strlen(out)), sct_evidence(lab));
         cr_assert(sct_match(U_WAITING, out),
                   "the server died on the failed reply; expected its stdout to be just \"waiting "

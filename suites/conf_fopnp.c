@@ -291,7 +291,7 @@ static void survives(const char *const *srv_argv, const char *odd, int tries)
         next = sct_run(lab, 0, "next", NULL, b);
         sct_expect_exit(next, 0, 10);
         cr_assert(sc_proc_running(srv), "the server died on datagram %s: %s; stderr: %s (%s)", odd,
-                  sc_proc_end(srv), sct_last_line(sc_proc_stderr(srv, NULL)), sct_evidence(lab));
+                  sc_proc_end(srv), sct_stderr_tail(srv), sct_evidence(lab));
         cr_assert(strstr(replies(next), "Your data was 12 bytes long"),
                   "after datagram %s, %d more went unanswered: %s (%s)", odd, tries, replies(next),
                   sct_evidence(lab));
@@ -549,7 +549,7 @@ Test(udp_remote_book, client_backs_off_and_gives_up,
         sct_expect_exit(cli, 1, 8);
         ended = sc_now();
         expect_waits(cli, 5, "", lab);
-        cr_assert_str_eq(sct_last_line(sc_proc_stderr(cli, NULL)),
+        cr_assert_str_eq(sct_stderr_tail(cli),
                          "RuntimeError: I think the server is down", "last line of stderr");
         expect_sends(lab, 5);
         n = sct_peer_log(peer, io, 16);
@@ -647,9 +647,9 @@ Test(udp_remote_book, client_refused_fails_at_once, SCT_CONTRACT("C-udp_remote-1
         cr_assert(sc_now() - t0 < 2, "refused, it still took %.1f s to end (%s)", sc_now() - t0,
                   sct_evidence(lab));
         expect_waits(cli, 1, "", lab);
-        cr_assert(strstr(sct_last_line(sc_proc_stderr(cli, NULL)), "[Errno 111] Connection refused"),
+        cr_assert(strstr(sct_stderr_tail(cli), "[Errno 111] Connection refused"),
                   "stderr ends: %s, expected ...[Errno 111] Connection refused (%s)",
-                  sct_last_line(sc_proc_stderr(cli, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(cli), sct_evidence(lab));
         sct_finish_captures(lab, st);
         n = sct_udp_times(st[0].path, "10.0.1.1", 1060, t, 8);
         cr_assert_eq(n, 1, "the client sent %d datagrams, expected 1 and no retransmission (%s)",

@@ -233,6 +233,6 @@ struct sc_proc *sct_server_tz(struct sc_lab *lab, int host, const char *name, in
                              port);
         cr_assert(rc == 0, "%s (%s, %s) never bound %s port %u: %s; stderr: %s; %s", name, argv[0],
                   sct_tz_env(), proto == IPPROTO_TCP ? "TCP" : "UDP", port, sc_error(),
-                  sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(p), sct_evidence(lab));
         return p;
 }

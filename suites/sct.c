@@ -295,7 +295,7 @@ struct sc_proc *sct_server(struct sc_lab *lab, int host, const char *name, int p
 
         cr_assert(rc == 0, "%s (%s) never bound %s port %u: %s; stderr: %s; %s", name, argv[0],
                   proto == IPPROTO_TCP ? "TCP" : "UDP", port, sc_error(),
-                  sct_last_line(sc_proc_stderr(p, NULL)), sct_evidence(lab));
+                  sct_stderr_tail(p), sct_evidence(lab));
         return p;
 }
 
@@ -336,10 +336,10 @@ void sct_expect_exit(struct sc_proc *p, int code, double timeout_s)
                 cr_assert_fail("expected it to exit %d within %.1f s, but it was %s (then, "
                                "stopped: %s); stderr ends: %s",
                                code, timeout_s, before, sc_proc_end(p),
-                               sct_last_line(sc_proc_stderr(p, NULL)));
+                               sct_stderr_tail(p));
         }
         cr_assert(sc_proc_exit_code(p) == code, "expected exit %d, got: %s; stderr ends: %s", code,
-                  sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)));
+                  sc_proc_end(p), sct_stderr_tail(p));
 }
 
 void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab *lab)
@@ -363,6 +363,30 @@ void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_l
                   "stdout of %s\n  expected: %s\n  got:      %s\n  the program: %s\n  %s",
                   sc_proc_stdout_path(p), sct_show(want, strlen(want)), sct_show(out, len),
                   sc_proc_end(p), sct_evidence(lab));
+}
+
+const char *sct_stderr_tail(struct sc_proc *p)
+{
+        static char line[512];
+        size_t n, o = 0;
+        const char *err = sc_proc_stderr(p, &n), *start;
+
+        /* The whole stream, NUL bytes included: the last line, every control byte escaped. */
+        while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == '\r'))
+                n--;
+        start = err + n;
+        while (start > err && start[-1] != '\n')
+                start--;
+        for (const char *c = start; c < err + n && o + 5 < sizeof(line); c++) {
+                unsigned char b = (unsigned char)*c;
+
+                if (b < 0x20 || b == 0x7f)
+                        o += (size_t)snprintf(line + o, sizeof(line) - o, "\\x%02x", b);
+                else
+                        line[o++] = (char)b;
+        }
+        line[o] = '\0';
+        return line;
 }
 
 const char *sct_last_line(const char *text)

@@ -118,6 +118,11 @@ void sct_expect_stdout(struct sc_proc *p, const char *regex, const struct sc_lab
 /* Asserts p's stdout is exactly these bytes. */
 void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_lab *lab);
 
+/*
+ * The last line of p's stderr, read whole (a NUL byte does not end it), with
+ * control bytes shown as \xNN: what a failure message may quote of a port.
+ */
+const char *sct_stderr_tail(struct sc_proc *p);
 /* The last line of a text (without its newline), in a static buffer. */
 const char *sct_last_line(const char *text);
 

@@ -72,7 +72,7 @@ Test(smoke, udp_remote_client_gives_up, .timeout = 20)
                       "Waiting up to 0\\.8 seconds for a reply\n"
                       "Waiting up to 1\\.6 seconds for a reply\n",
                       lab);
-        cr_assert_str_eq(sct_last_line(sc_proc_stderr(cli, NULL)),
+        cr_assert_str_eq(sct_stderr_tail(cli),
                          "RuntimeError: I think the server is down");
         /* 3.1 s of waiting; the process's own start-up is on top (Python: ~50 ms). */
         cr_assert(took > 3.05 && took < 3.8, "gave up after %.3f s, expected about 3.1 s", took);
@@ -88,8 +88,8 @@ Test(smoke, udp_remote_client_refused, .timeout = 20)
         sct_expect_exit(cli, 1, 2);
         sct_expect_stdout(cli, "Client socket name is " SCT_RE_LOOP_ADDR "\nWaiting up to 0\\.1 seconds for a reply\n",
                       lab);
-        cr_assert(strstr(sct_last_line(sc_proc_stderr(cli, NULL)), "[Errno 111] Connection refused"),
-                  "stderr ends: %s", sct_last_line(sc_proc_stderr(cli, NULL)));
+        cr_assert(strstr(sct_stderr_tail(cli), "[Errno 111] Connection refused"),
+                  "stderr ends: %s", sct_stderr_tail(cli));
 }
 
 Test(smoke, udp_remote_server, .timeout = 20)

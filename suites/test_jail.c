@@ -69,7 +69,7 @@ Test(jail, runs_as_nobody_in_particular, .timeout = 20)
         unsigned uid = 0;
 
         cr_assert_eq(sc_proc_exit_code(p), 0, "%s; stderr: %s", sc_proc_end(p),
-                     sct_last_line(sc_proc_stderr(p, NULL)));
+                     sct_stderr_tail(p));
         cr_assert_eq(sscanf(out, "%u", &uid), 1, "no uid in %s", sct_show(out, strlen(out)));
         if (geteuid() == 0) {
                 cr_assert(uid >= 3000000 && uid < 3000256, "root runner: uid %u is not a slot uid",
@@ -175,7 +175,7 @@ Test(jail, refuses_what_no_book_program_needs, .timeout = 20)
                                            "raw EPERM\nraw EPERM", "udp ok"};
 
         cr_assert_eq(sc_proc_exit_code(p), 0, "%s; stderr: %s", sc_proc_end(p),
-                     sct_last_line(sc_proc_stderr(p, NULL)));
+                     sct_stderr_tail(p));
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
                 cr_assert(strstr(out, want[i]), "expected '%s' in: %s", want[i],
                           sct_show(out, strlen(out)));
@@ -214,7 +214,7 @@ Test(jail, memory_limit_is_said, .timeout = 30)
                 /* Rootless: RLIMIT_AS, so the allocation fails (the weaker limit the report states). */
                 cr_assert(strstr(sc_proc_stderr(p, NULL), "MemoryError"),
                           "1 GiB allocated under a 64 MiB RLIMIT_AS: %s; stderr: %s",
-                          sc_proc_end(p), sct_last_line(sc_proc_stderr(p, NULL)));
+                          sc_proc_end(p), sct_stderr_tail(p));
         }
 }
 
