@@ -71,6 +71,8 @@ static bool has_evidence(json_t *g)
 
 struct rates {
         int passing[NCOL], judged;
+        int attempted[NCOL]; /* students where at least one of its book tests ran */
+        int failing_tests[NCOL];
 };
 
 static void program_rates(json_t *grades, struct rates *r)
@@ -86,8 +88,11 @@ static void program_rates(json_t *grades, struct rates *r)
                         continue;
                 r->judged++;
                 gr_tally(g, c, &fl, &bp, &bf, &bs);
-                for (int p = 0; p < NCOL; p++)
+                for (int p = 0; p < NCOL; p++) {
                         r->passing[p] += c[p][0][1] == 0 && c[p][0][0] > 0;
+                        r->attempted[p] += c[p][0][0] + c[p][0][1] > 0;
+                        r->failing_tests[p] += c[p][0][1];
+                }
         }
 }
 
@@ -296,9 +301,15 @@ static int write_html(const struct gr_ctx *ctx, json_t *grades, json_t *meta,
                 nnew += json_array_size(
                             json_object_get(json_object_get(g, "baseline"), "newly_fail")) > 0;
         }
-        for (int p = 0; p < GR_NPROGRAMS; p++)
-                if (hardest < 0 || rt->passing[p] < rt->passing[hardest])
+        /* among the programs someone handed in: the fewest passing, then the most failures */
+        for (int p = 0; p < GR_NPROGRAMS; p++) {
+                if (!rt->attempted[p])
+                        continue;
+                if (hardest < 0 || rt->passing[p] < rt->passing[hardest] ||
+                    (rt->passing[p] == rt->passing[hardest] &&
+                     rt->failing_tests[p] > rt->failing_tests[hardest]))
                         hardest = p;
+        }
 
         gr_bputs(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
         html_escaped(&b, gr_jstr(meta, "class"));
