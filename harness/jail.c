@@ -170,6 +170,24 @@ out:
 
 /* ---- the plan (test process) ---- */
 
+/*
+ * The first slot's uid: 3000000, or SOCKCHECK_JAIL_UID_BASE (a run that
+ * must tell its own jailed processes from other runs' picks a range).
+ */
+static uid_t uid_base(void)
+{
+        const char *v = getenv("SOCKCHECK_JAIL_UID_BASE");
+        char *end;
+        unsigned long b;
+
+        if (!v || !*v)
+                return JAIL_UID_BASE;
+        b = strtoul(v, &end, 10);
+        if (*end || b < 100000 || b > 2000000000ul)
+                return JAIL_UID_BASE;
+        return (uid_t)b;
+}
+
 /* Takes the first free slot: an abstract socket name is a lock the kernel frees on death. */
 static int take_slot(int *fd_out)
 {
@@ -180,7 +198,8 @@ static int take_slot(int *fd_out)
 
                 if (fd < 0)
                         return -errno;
-                n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "sockcheck-jail-slot-%d", k);
+                n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "sockcheck-jail-slot-%u-%d",
+                             (unsigned)uid_base(), k);
                 if (bind(fd, (struct sockaddr *)&a,
                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) == 0) {
                         *fd_out = fd;
@@ -282,8 +301,8 @@ int sc_jail_plan(struct sc_jail *j, const char *prog, const char *const *extra_e
                 if (j->slot < 0)
                         return sc_fail(SC_EHARNESS, "harness error: no free jail slot (%d in use)",
                                        JAIL_SLOTS);
-                j->uid = JAIL_UID_BASE + (uid_t)j->slot;
-                j->gid = JAIL_UID_BASE + (gid_t)j->slot;
+                j->uid = uid_base() + (uid_t)j->slot;
+                j->gid = uid_base() + (gid_t)j->slot;
         }
         snprintf(j->hostname, sizeof(j->hostname), "%s", hostname ? hostname : "");
         snprintf(j->hosts, sizeof(j->hosts), "%s", hosts ? hosts : "");

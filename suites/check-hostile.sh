@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # check-hostile.sh - the proof that the jail holds against one hostile port.
 #
-#   check-hostile.sh BUILD_DIR HOSTILE_DIR
+#   check-hostile.sh BUILD_DIR HOSTILE_DIR [--rootless]
 #
+# With --rootless (as root) conform runs as uid 65534, so the jail is built
+# inside a user namespace with the weaker limits its report states; the
+# HOSTILE file's `expect-rootless:` then replaces `expect:` where a limit's
+# verdict cannot be named there.
 # HOSTILE_DIR (suites/ports/hostile/<behaviour>/) holds one hostile program
 # and a HOSTILE file: `program:` its id, `what:` the behaviour, `expect:` a
 # regex one of that program's failed checks must match (or `conformant`:
@@ -22,7 +26,8 @@
 # is bounded; and nothing is left behind (jailed processes, cgroup leaves,
 # mounts, files of jail uids in /tmp and /dev/shm).
 set -u -o pipefail
-build=$(cd "$1" && pwd) hostile=$(cd "$2" && pwd)
+build=$(cd "$1" && pwd) hostile=$(cd "$2" && pwd) rootless=0
+[ "${3:-}" = --rootless ] && rootless=1
 here=$(cd "$(dirname "$0")/.." && pwd)
 python_port=$here/suites/ports/python
 name=$(basename "$hostile")
@@ -31,10 +36,18 @@ deadline=420
 fail() { echo "FAIL ($name): $*" >&2; failed=1; }
 field() { sed -n "s/^$1: //p" "$hostile/HOSTILE"; }
 id=$(field program) what=$(field what) expect=$(field expect) args=$(field args)
+if [ $rootless = 1 ] && [ -n "$(field expect-rootless)" ]; then expect=$(field expect-rootless); fi
+as_user=()
+if [ $rootless = 1 ]; then
+	[ "$(id -u)" = 0 ] || { echo "--rootless is run as root (it drops to uid 65534 for conform)" >&2; exit 2; }
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+	"${as_user[@]}" test -x "$build/suites/smoke" ||
+		{ echo "SKIP: uid 65534 cannot reach $build (a parent directory is private)"; exit 77; }
+fi
 [ -n "$id" ] && [ -n "$expect" ] || { echo "$hostile/HOSTILE names no program or expectation" >&2; exit 2; }
 echo "hostile port $name: $id $what"
 
-work=$build/hostile-check/$name
+work=$build/hostile-check/$name$([ $rootless = 1 ] && echo -rootless)
 rm -rf "$work"
 mkdir -p "$work"
 port=$work/port out=$work/out
@@ -51,18 +64,25 @@ if [ -f "$port/$id" ] && [ ! -L "$port/$id" ]; then
 	sed -i -e "s|@PORT@|$port|g" -e "s|@BUILD@|$build|g" -e "s|@HOME@|${HOME:-/root}|g" \
 		-e "s|@REPO@|$here|g" -e "s|@OUT@|$out|g" -e "s|@CANARY@|$token|g" "$port/$id"
 fi
+if [ $rootless = 1 ]; then
+	mkdir -p "$out"
+	chown 65534:65534 "$work" "$out"
+fi
 port_sum=$(cd "$port" && find . -type f -exec sha256sum {} + | sort | sha256sum)
 judge_sum=$(sha256sum "$build"/suites/* "$here/scripts/conform" 2>/dev/null | sha256sum)
 
 # ---- what is there before -----------------------------------------------------
-jail_procs() { ps -eo uid= | awk '$1 >= 3000000 && $1 < 3000256' | wc -l; }
+# This run's jails get uids of their own, so what is left is told from other runs'.
+uid_base=$((4000000 + ($$ % 4000) * 256))
+export SOCKCHECK_JAIL_UID_BASE=$uid_base
+jail_procs() { ps -eo uid= | awk -v b=$uid_base '$1 >= b && $1 < b + 256' | wc -l; }
 # Leaves whose supervisor is gone: what a run left behind (a live one is another run's).
 leaves() {
 	find /sys/fs/cgroup -maxdepth 6 -type d -name 'sockcheck-*' 2>/dev/null |
 		while read -r d; do kill -0 "${d##*sockcheck-}" 2>/dev/null || echo "$d"; done | wc -l
 }
 mounts() { wc -l </proc/self/mountinfo; }
-jail_files() { find /tmp /dev/shm -xdev \( -uid +2999999 -a -uid -3000256 \) 2>/dev/null | wc -l; }
+jail_files() { find /tmp /dev/shm -xdev \( -uid +$((uid_base - 1)) -a -uid -$((uid_base + 256)) \) 2>/dev/null | wc -l; }
 procs_before=$(jail_procs) leaves_before=$(leaves) mounts_before=$(mounts) files_before=$(jail_files)
 
 # A process of the runner's that kill(-1) must not reach, and a listener on the
@@ -92,7 +112,7 @@ trap 'kill $sentinel $listener 2>/dev/null' EXIT
 failed=0
 start=$(date +%s)
 # shellcheck disable=SC2086 # args is a list of words on purpose
-SOCKCHECK_TEST_SECRET=$secret SOCKCHECK_BUILD=$build timeout $deadline \
+SOCKCHECK_TEST_SECRET=$secret SOCKCHECK_BUILD=$build timeout $deadline "${as_user[@]}" \
 	"$here/scripts/conform" "$port" --tier book --no-build --quiet --evidence always \
 	--out "$out" $args >"$work/conform.out" 2>&1
 rc=$?
@@ -152,7 +172,7 @@ size=$(du -sb "$out" | awk '{print $1}')
 
 # ---- nothing left behind --------------------------------------------------------------
 sleep 0.5
-[ "$(jail_procs)" -le "$procs_before" ] || fail "jailed processes are left: $(ps -eo pid,uid,cmd | awk '$2 >= 3000000 && $2 < 3000256' | head -3)"
+[ "$(jail_procs)" -le "$procs_before" ] || fail "jailed processes are left: $(ps -eo pid,uid,cmd | awk -v b=$uid_base '$2 >= b && $2 < b + 256' | head -3)"
 [ "$(leaves)" -le "$leaves_before" ] || fail "cgroup leaves of ended supervisors are left"
 [ "$(mounts)" -le "$mounts_before" ] || fail "mounts are left in the machine's namespace"
 [ "$(jail_files)" -le "$files_before" ] || fail "files of jail uids are left in /tmp or /dev/shm"
