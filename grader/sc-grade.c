@@ -189,7 +189,7 @@ static void recompute_verdict(json_t *g)
 
 static json_t *class_names; /* the students of this run's class (or shard) */
 static const char *class_name;
-static int render_class_from(json_t *names, const char *class_name);
+static int render_class_from(json_t *names, const char *class_name, bool students_too);
 
 static void finalize(struct gr_student *s)
 {
@@ -227,7 +227,7 @@ static void finalize(struct gr_student *s)
         fflush(stdout);
         /* the page stays current while a long class runs (not more often than every 5 s) */
         if (class_names && gr_now() - last_render > 5) {
-                render_class_from(class_names, class_name);
+                render_class_from(class_names, class_name, false);
                 last_render = gr_now();
         }
         progress(!o.progress_tty);
@@ -581,7 +581,13 @@ static void load_baseline(void)
         closedir(d);
 }
 
-static int render_class_from(json_t *names, const char *class_name)
+/*
+ * The class files from every grade.json; students_too renders each student's
+ * files again as well (a baseline given now, a merge into a new folder, the
+ * end of a run where some were kept by --resume), which a progress refresh
+ * of a large class does not need.
+ */
+static int render_class_from(json_t *names, const char *class_name, bool students_too)
 {
         json_t *grades = json_array(), *meta, *n;
         size_t i;
@@ -598,7 +604,8 @@ static int render_class_from(json_t *names, const char *class_name)
                 snprintf(dir, sizeof(dir), "%s/%s", o.out, json_string_value(n));
                 if (ctx.baseline)
                         gr_baseline_diff(&ctx, g);
-                gr_render_student(&ctx, dir, g);
+                if (students_too)
+                        gr_render_student(&ctx, dir, g);
                 json_array_append_new(grades, g);
         }
         meta = class_meta(class_name, (int)json_array_size(grades));
@@ -806,7 +813,7 @@ static int grade_class(void)
          */
         class_names = names;
         class_name = cname;
-        render_class_from(names, cname);
+        render_class_from(names, cname, false);
 
         /* ---- the slots ---- */
         /* --jobs auto: start with one slot a core, add one while the cores idle */
@@ -901,7 +908,7 @@ static int grade_class(void)
                         finalize(waiting[i]);
         }
         progress_clear();
-        render_class_from(names, cname);
+        render_class_from(names, cname, ctx.baseline != NULL);
 
         int conformant = 0, harness = 0, graded = 0;
         size_t i;
@@ -1008,7 +1015,7 @@ static int merge(void)
         printf("grade: merged %d output(s), %zu students, into %s\n", o.nmerge,
                json_array_size(names), o.out);
         load_baseline();
-        render_class_from(names, cname);
+        render_class_from(names, cname, true);
         printf("grade: class report %s/index.html (also class.csv, class.json)\n", o.out);
         return 0;
 }
