@@ -121,6 +121,12 @@ if [ "$mode" = class ]; then
 	chmod -x "$class/noexec/echo_client"
 	make_archives
 	echo "stray file" >"$class/README.txt"
+	# hostile ports (suites/ports/hostile): the one hostile program alone
+	hostile=(fork-bomb memory-hog kill-everyone)
+	for h in "${hostile[@]}"; do
+		[ -f "$ports/hostile/$h/HOSTILE" ] || continue
+		subset "hostile-$h" "$ports/hostile/$h" "$(sed -n 's/^program: //p' "$ports/hostile/$h/HOSTILE")"
+	done
 
 	# two faults injected by the grader's test hook: a timing test counted
 	# failed in the class run (the rerun alone is real and passes: FLAKY), and
@@ -147,6 +153,24 @@ if [ "$mode" = class ]; then
 	expect_verdict bytesreply "NOT CONFORMANT"
 	expect_verdict empty "NO PROGRAMS"
 	for s in dotdot outlink fifo abslink; do expect_verdict "$s" REFUSED; done
+	for h in "${hostile[@]}"; do
+		[ -d "$class/hostile-$h" ] || continue
+		expect=$(sed -n 's/^expect: //p' "$ports/hostile/$h/HOSTILE")
+		if [ "$expect" = conformant ]; then
+			expect_verdict "hostile-$h" CONFORMANT
+			continue
+		fi
+		expect_verdict "hostile-$h" "NOT CONFORMANT"
+		python3 - "$out/hostile-$h/grade.json" "$expect" <<'EOF2' || fail "hostile-$h: no failed check says /$expect/"
+import json, re, sys
+g = json.load(open(sys.argv[1]))
+assert any(re.search(sys.argv[2], t["message"]) for t in g["tests"] if t["status"] == "fail")
+EOF2
+	done
+	grep -q "process limit" "$out/hostile-fork-bomb/report.txt" 2>/dev/null ||
+		[ ! -d "$class/hostile-fork-bomb" ] || fail "hostile-fork-bomb: no 'process limit' note"
+	grep -q "memory limit" "$out/hostile-memory-hog/report.txt" 2>/dev/null ||
+		[ ! -d "$class/hostile-memory-hog" ] || fail "hostile-memory-hog: no 'memory limit' note"
 	grep -q "goes up with '..'" "$out/dotdot/report.txt" || fail "dotdot: the refusal does not say '..'"
 	grep -q "could point outside" "$out/outlink/report.txt" || fail "outlink: the refusal does not name the link"
 	grep -q "FIFO" "$out/fifo/report.txt" || fail "fifo: the refusal does not say FIFO"
@@ -171,46 +195,53 @@ if [ "$mode" = class ]; then
 	rm -rf "$scratch/repro-evidence"
 
 	# class files
-	python3 - "$out" <<'EOF' || fail "class files are wrong"
+	nstudents=$(ls "$class" | grep -vc README.txt)
+	python3 - "$out" "$nstudents" <<'EOF' || fail "class files are wrong"
 import csv, json, sys
 out = sys.argv[1]
 rows = list(csv.DictReader(open(out + "/class.csv")))
 names = sorted(r["student"] for r in rows)
-assert len(rows) == 13, "class.csv has %d rows" % len(rows)
+n = int(sys.argv[2])
+assert len(rows) == n, "class.csv has %d rows, not %d" % (len(rows), n)
 byname = {r["student"]: r for r in rows}
 assert byname["nocolon"]["udp_broadcast_fail"] != "0" and byname["nocolon"]["conformant"] == "no"
 assert byname["python"]["udp_local_pass"] != "0" and byname["python"]["udp_local_fail"] == "0"
 assert "not executable" in byname["noexec"]["notes"]
 assert byname["timing"]["flaky"] == "1" and byname["python"]["flaky"] == "0", byname["timing"]["flaky"]
 cj = json.load(open(out + "/class.json"))
-assert cj["meta"]["class_seed"] == 4242 and len(cj["students"]) == 13
+assert cj["meta"]["class_seed"] == 4242 and len(cj["students"]) == n
 r = cj["programs"]["udp_broadcast"]
-assert r["students_passing"] == 0 and r["students_judged"] == 13, r
+assert r["students_judged"] == n, r
+assert r["students_passing"] == (1 if "hostile-kill-everyone" in byname else 0), r
 assert cj["programs"]["udp_remote"]["students_passing"] == 1
 assert cj["programs"]["udp_local"]["students_passing"] == 4, cj["programs"]["udp_local"]
+if "hostile-memory-hog" in byname:
+    assert "memory limit" in byname["hostile-memory-hog"]["notes"], byname["hostile-memory-hog"]["notes"]
 EOF
 	# the page, as Chromium shows it, sorted by failures (the page's own JS)
 	dom=$scratch/dom.html
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 \
 		--dump-dom "file://$out/index.html#sort=fail-desc" >"$dom" 2>/dev/null
-	python3 - "$dom" <<'EOF' || fail "index.html does not show the class right"
+	python3 - "$dom" "$nstudents" <<'EOF' || fail "index.html does not show the class right"
 import re, sys
 html = open(sys.argv[1]).read()
 assert "<script src" not in html and "http" not in html.split("<script>")[0].split("<body>")[1], "external reference"
 rows = re.findall(r'<tr data-i="\d+" data-student="([^"]+)">(.*?)</tr>', html, re.S)
-assert len(rows) == 13, "%d rows" % len(rows)
+n = int(sys.argv[2])
+assert len(rows) == n, "%d rows, not %d" % (len(rows), n)
 verdict = {n: re.search(r'class="verdict [a-z]+">([^<]+)<', r).group(1) for n, r in rows}
 assert verdict["nocolon"] == "NOT CONFORMANT" and verdict["python"] == "CONFORMANT" and verdict["dotdot"] == "REFUSED"
-# sorted by book failures, most first: the three broken ports lead
-assert set(n for n, _ in rows[:3]) == {"nocolon", "decodes", "bytesreply"}, [n for n, _ in rows[:4]]
+# sorted by book failures, most first: a port that fails more than another comes first
+fails = [int(re.findall(r'<td(?: class="bad")?>(\d+)</td>', r)[1]) for _, r in rows]
+assert fails == sorted(fails, reverse=True) and fails[0] > 0, fails
 assert 'aria-sort="descending"' in html, "the sort did not run"
 for n, r in rows:
     assert 'href="%s/report.txt"' % n in r, n + ": no link to the report"
-assert re.search(r'data-program="udp_local">4/13', html), "udp_local pass rate"
+assert re.search(r'data-program="udp_local">4/%d<' % n, html), "udp_local pass rate"
 assert re.search(r'<td class="flaky">1</td>', rows[[n for n, _ in rows].index("timing")][1]), "FLAKY not shown"
 # the hardest is one nobody passed, among those someone handed in
 assert re.search(r'id="hardest">(tsTserv|udp_broadcast)<', html), re.search(r'id="hardest">[^<]*', html)
-print("index.html: 13 rows, sorted by failures, links and pass rates present")
+print("index.html: %d rows, sorted by failures, links and pass rates present" % n)
 EOF
 
 	# a resubmission: nocolon fixes its server, python breaks its client
