@@ -610,6 +610,13 @@ Test(udp_remote_book, client_accepts_a_late_reply, SCT_CONTRACT("C-udp_remote-11
         SCT_OK(sc_lab_impair(lab, &r));
         cli = client_on_pair(lab, peer_argv, &peer);
         sct_expect_exit(cli, 0, 5);
+        /*
+         * The reply to the second send is still held (it lands 250 ms in,
+         * after the client left) and draws a port unreachable: let both
+         * land before the capture ends, or the wire check would depend on
+         * how fast this process gets there.
+         */
+        sc_nap(SETTLE_S);
         expect_waits(cli, 2, "The server says 'Your data was 23 bytes long'\n", lab);
         expect_sends(lab, 2);
         sct_wire_check(lab, 0, "udp_remote/client-late-reply", NULL);

@@ -4,7 +4,14 @@
 # exits 0 when a filter matches nothing or a test skips; this wrapper does not.
 set -u
 bin=$1 suite=$2 test=$3
-out=$("$bin" --filter="$suite/$test" --verbose --color=never 2>&1)
+# A timing test (serial.txt) runs at real-time priority where it can, as
+# scripts/conform runs it: its programs must wake on time (harness/timing_prio.c).
+rt=()
+if grep -qxF "$suite/$test" "$(dirname "$0")/serial.txt" &&
+	chrt --fifo 10 prlimit --rttime=1000000:2000000 -- true 2>/dev/null; then
+	rt=(env SOCKCHECK_PROG_RTPRIO=20 chrt --fifo 10 prlimit --rttime=1000000:2000000 --)
+fi
+out=$("${rt[@]}" "$bin" --filter="$suite/$test" --verbose --color=never 2>&1)
 rc=$?
 printf '%s\n' "$out"
 if grep -qF "[SKIP] $suite::$test: " <<<"$out" && ! grep -qF "[SKIP] $suite::$test: Test is disabled" <<<"$out"; then
