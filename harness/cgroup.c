@@ -9,7 +9,7 @@
  * at /sys/fs/cgroup/unified gives cgroup.kill, which ends every process of
  * the leaf at once, wherever it hid.  Leaves are made below the runner's own
  * cgroup (never at the root of a hierarchy the runner is not at), named
- * sockcheck-<supervisor pid>, and removed by the supervisor that made them;
+ * sockcheck-u<first jail uid>-<supervisor pid>, and removed by the supervisor that made them;
  * sc_cgroup_sweep removes those of supervisors that were killed.
  */
 #define _GNU_SOURCE
@@ -117,8 +117,8 @@ static bool parent_dir(int h, char *out, size_t cap)
         return geteuid() == 0 || access(out, W_OK) == 0;
 }
 
-int sc_cgroup_make(struct sc_cgroup *cg, const struct sc_limits *lim, pid_t owner, char *msg,
-                   size_t cap)
+int sc_cgroup_make(struct sc_cgroup *cg, const struct sc_limits *lim, pid_t owner,
+                   unsigned uid_range, char *msg, size_t cap)
 {
         char dir[PATH_MAX], v[64];
         int rc;
@@ -131,8 +131,9 @@ int sc_cgroup_make(struct sc_cgroup *cg, const struct sc_limits *lim, pid_t owne
                         cg->have[h] = true;
                         continue;
                 }
-                snprintf(cg->path[h], sizeof(cg->path[h]), "%.*s/sockcheck-%d", PATH_MAX - 32, dir,
-                         (int)owner);
+                /* Named by the jail's uid range too, so a run can tell its own leaves. */
+                snprintf(cg->path[h], sizeof(cg->path[h]), "%.*s/sockcheck-u%u-%d", PATH_MAX - 48,
+                         dir, (unsigned)uid_range, (int)owner);
                 if (mkdir(cg->path[h], 0755) < 0 && errno != EEXIST)
                         continue; /* not ours to make: the limit falls back to an rlimit */
                 cg->have[h] = true;
@@ -285,9 +286,11 @@ void sc_cgroup_sweep(void)
                         char *end;
                         long pid;
 
-                        if (strncmp(e->d_name, "sockcheck-", 10) != 0)
+                        const char *dash = strrchr(e->d_name, '-');
+
+                        if (strncmp(e->d_name, "sockcheck-", 10) != 0 || !dash)
                                 continue;
-                        pid = strtol(e->d_name + 10, &end, 10);
+                        pid = strtol(dash + 1, &end, 10);
                         if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
                                 continue;
                         snprintf(leaf, sizeof(leaf), "%s/%s", dir, e->d_name);

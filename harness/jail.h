@@ -105,8 +105,8 @@ struct sc_cgroup {
  * left out (have[] says which); 0 unless a leaf was made but its limit could
  * not be set (-errno, msg filled).
  */
-int sc_cgroup_make(struct sc_cgroup *cg, const struct sc_limits *lim, pid_t owner, char *msg,
-                   size_t cap);
+int sc_cgroup_make(struct sc_cgroup *cg, const struct sc_limits *lim, pid_t owner,
+                   unsigned uid_range, char *msg, size_t cap);
 /* Moves pid into every leaf. */
 int sc_cgroup_enter(const struct sc_cgroup *cg, pid_t pid, char *msg, size_t cap);
 /* CPU time used by the leaf, in seconds (-1 without cpuacct). */

@@ -173,7 +173,7 @@ int sc_jail_describe(char *out, size_t cap)
         size_t o = 0;
 
         if (root)
-                sc_cgroup_make(&probe, l, 0, msg, sizeof(msg)); /* owner 0: probe only */
+                sc_cgroup_make(&probe, l, 0, 0, msg, sizeof(msg)); /* owner 0: probe only */
 #define PUT(...) o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, __VA_ARGS__)
         PUT("identity: %s\n",
             root ? "a uid/gid of its own per slot (3000000 + slot), no groups, no capabilities"

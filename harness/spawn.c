@@ -488,7 +488,8 @@ static void run_supervisor(const struct sup_args *s)
         close_range(j ? 8 : 4, ~0U, 0);
         if (j) {
                 if (j->root) {
-                        if (sc_cgroup_make(&cg, &j->lim, getpid(), msg, sizeof(msg)) < 0) {
+                        if (sc_cgroup_make(&cg, &j->lim, getpid(), j->uid - (uid_t)j->slot, msg,
+                                           sizeof(msg)) < 0) {
                                 sc_cgroup_destroy(&cg);
                                 setup_fail_msg(sh, msg);
                         }
@@ -965,7 +966,7 @@ int sc_proc_stop(struct sc_proc *p)
                 p->stop_sig = sigs[i];
                 kill(p->pid, sigs[i]);
                 /* After the hard kill the supervisor still empties and removes the cgroups. */
-                if (sc_proc_wait(p, sigs[i] == SIGUSR1 ? 5.0 : 1.0) == 0)
+                if (sc_proc_wait(p, sigs[i] == SIGUSR1 ? 5.0 : sigs[i] == SIGINT ? 2.0 : 1.0) == 0)
                         return 0;
         }
         /* The supervisor itself is stuck: kill it, and remove what it would have. */
@@ -1159,6 +1160,8 @@ const char *sc_proc_end(struct sc_proc *p)
                 snprintf(what, sizeof(what), "killed: CPU limit (%g s)", l->cpu_s);
         else if (sh->timed_out)
                 snprintf(what, sizeof(what), "timed out after %.1f s", p->timeout);
+        else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGINT)
+                snprintf(what, sizeof(what), "%s", plain); /* SIGINT ended it, if slowly */
         else if (p->stop_sig == SIGUSR1)
                 snprintf(what, sizeof(what), "ignored SIGINT and SIGTERM: killed");
         else if (p->stop_sig == SIGTERM)

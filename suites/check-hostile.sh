@@ -78,7 +78,7 @@ export SOCKCHECK_JAIL_UID_BASE=$uid_base
 jail_procs() { ps -eo uid= | awk -v b=$uid_base '$1 >= b && $1 < b + 256' | wc -l; }
 # Leaves whose supervisor is gone: what a run left behind (a live one is another run's).
 leaves() {
-	find /sys/fs/cgroup -maxdepth 6 -type d -name 'sockcheck-*' 2>/dev/null |
+	find /sys/fs/cgroup -maxdepth 6 -type d -name "sockcheck-u$uid_base-*" 2>/dev/null |
 		while read -r d; do kill -0 "${d##*sockcheck-}" 2>/dev/null || echo "$d"; done | wc -l
 }
 mounts() { wc -l </proc/self/mountinfo; }

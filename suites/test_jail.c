@@ -380,15 +380,19 @@ Test(jail, nothing_it_started_outlives_it, .timeout = 20)
         if (geteuid() != 0)
                 cr_skip_test("rootless, the jail's programs keep the runner's uid: counted by "
                              "the PID namespace test of the harness suite instead");
-        p = jailed(lab, "daemon", argv, NULL, 10);
+        p = jailed(lab, "daemon", argv, NULL, 0);
         sup = sc_proc_pid(p);
+        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/pids/sockcheck-u3000000-%d", (int)sup);
+        cr_assert(access("/sys/fs/cgroup/pids", F_OK) != 0 || access(leaf, F_OK) == 0,
+                  "no cgroup leaf %s while it runs: the check below would prove nothing", leaf);
+        sc_proc_wait(p, 10);
         cr_assert_eq(sc_proc_exit_code(p), 0, "%s", sc_proc_end(p));
         end = sc_now() + 3;
         while (jailed_processes() > 0 && sc_now() < end)
                 sc_nap(0.02);
         cr_assert_eq(jailed_processes(), 0, "the daemon it left outlived it");
-        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/pids/sockcheck-%d", (int)sup);
+        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/pids/sockcheck-u3000000-%d", (int)sup);
         cr_assert(access(leaf, F_OK) != 0, "its cgroup %s is left", leaf);
-        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/unified/sockcheck-%d", (int)sup);
+        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/unified/sockcheck-u3000000-%d", (int)sup);
         cr_assert(access(leaf, F_OK) != 0, "its cgroup %s is left", leaf);
 }
