@@ -125,7 +125,10 @@ if [ "$mode" = class ]; then
 	hostile=(fork-bomb memory-hog kill-everyone)
 	for h in "${hostile[@]}"; do
 		[ -f "$ports/hostile/$h/HOSTILE" ] || continue
-		subset "hostile-$h" "$ports/hostile/$h" "$(sed -n 's/^program: //p' "$ports/hostile/$h/HOSTILE")"
+		id=$(sed -n 's/^program: //p' "$ports/hostile/$h/HOSTILE")
+		subset "hostile-$h" "$ports/hostile/$h" "$id"
+		# what a hostile program runs once it has probed (as check-hostile.sh lays it out)
+		cp "$ports/python/$id" "$class/hostile-$h/.faithful_$id"
 	done
 
 	# two faults injected by the grader's test hook: a timing test counted
@@ -227,8 +230,8 @@ import re, sys
 html = open(sys.argv[1]).read()
 assert "<script src" not in html and "http" not in html.split("<script>")[0].split("<body>")[1], "external reference"
 rows = re.findall(r'<tr data-i="\d+" data-student="([^"]+)">(.*?)</tr>', html, re.S)
-n = int(sys.argv[2])
-assert len(rows) == n, "%d rows, not %d" % (len(rows), n)
+nrows = int(sys.argv[2])
+assert len(rows) == nrows, "%d rows, not %d" % (len(rows), nrows)
 verdict = {n: re.search(r'class="verdict [a-z]+">([^<]+)<', r).group(1) for n, r in rows}
 assert verdict["nocolon"] == "NOT CONFORMANT" and verdict["python"] == "CONFORMANT" and verdict["dotdot"] == "REFUSED"
 # sorted by book failures, most first: a port that fails more than another comes first
@@ -237,11 +240,11 @@ assert fails == sorted(fails, reverse=True) and fails[0] > 0, fails
 assert 'aria-sort="descending"' in html, "the sort did not run"
 for n, r in rows:
     assert 'href="%s/report.txt"' % n in r, n + ": no link to the report"
-assert re.search(r'data-program="udp_local">4/%d<' % n, html), "udp_local pass rate"
+assert re.search(r'data-program="udp_local">4/%d<' % nrows, html), "udp_local pass rate"
 assert re.search(r'<td class="flaky">1</td>', rows[[n for n, _ in rows].index("timing")][1]), "FLAKY not shown"
 # the hardest is one nobody passed, among those someone handed in
 assert re.search(r'id="hardest">(tsTserv|udp_broadcast)<', html), re.search(r'id="hardest">[^<]*', html)
-print("index.html: %d rows, sorted by failures, links and pass rates present" % n)
+print("index.html: %d rows, sorted by failures, links and pass rates present" % nrows)
 EOF
 
 	# a resubmission: nocolon fixes its server, python breaks its client
