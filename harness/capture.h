@@ -36,7 +36,7 @@ struct sc_cap {
  * stops a port that floods its lab from filling the keeper's memory and
  * the evidence disk.
  */
-#define SC_CAP_MAX_BYTES (16u << 20)
+#define SC_CAP_MAX_BYTES (4u << 20)
 
 /* Opens a live capture on spec.ifname in the calling thread's namespace. */
 int sc_cap_open_live(struct sc_cap *c);
@@ -82,7 +82,7 @@ struct sc_ng {
         uint64_t next_ev;
         struct sc_ng_seen *seen; /* occurrences of each packet hash, per segment */
         size_t nseen, seencap;
-        uint64_t bytes;          /* kept so far; past 2 x SC_CAP_MAX_BYTES nothing more is */
+        uint64_t bytes;          /* kept so far; past SC_CAP_MAX_BYTES nothing more is */
 };
 
 /* A frame host sent on link (segment seg); returns the decision's id, fills *pkid. */

@@ -117,7 +117,7 @@ uint64_t sc_ng_ingress(struct sc_ng *ng, int link, int seg, uint64_t ts_ns, cons
         struct sc_ng_rec *r;
 
         /* A flood: the recording is full, and the bookkeeping below would grow without end. */
-        if (ng->bytes > 2ull * SC_CAP_MAX_BYTES) {
+        if (ng->bytes > (uint64_t)SC_CAP_MAX_BYTES) {
                 *pkid = h;
                 return ev;
         }
@@ -164,7 +164,7 @@ void sc_ng_egress(struct sc_ng *ng, int link, const uint8_t *data, uint32_t len,
                   uint64_t pkid, uint8_t copy, const struct sc_ng_fate *fate)
 {
         struct timespec ts;
-        struct sc_ng_rec *r = ng->bytes > 2ull * SC_CAP_MAX_BYTES ? NULL : new_rec(ng);
+        struct sc_ng_rec *r = ng->bytes > (uint64_t)SC_CAP_MAX_BYTES ? NULL : new_rec(ng);
 
         if (!r)
                 return;
