@@ -405,43 +405,20 @@ static int seal(const char *path, bool rec, bool noexec)
         return mount_setattr(AT_FDCWD, path, rec ? AT_RECURSIVE : 0, &a, sizeof(a));
 }
 
-/* Binds a directory of the machine read-only into the new root (or copies a link). */
-static int bind_ro(const char *src, char *msg, size_t cap)
+/*
+ * Puts the machine's src at dst in the new root: a link as the same link, a
+ * directory bound read-only, a small regular file (with copy) copied.  What
+ * the machine does not have is left out.
+ */
+static int put_entry(const char *src, const char *dst, bool copy, char *msg, size_t cap)
 {
-        char dst[PATH_MAX], link[PATH_MAX];
-        struct stat st;
-        ssize_t n;
-
-        if (lstat(src, &st) < 0)
-                return 0; /* this machine has none */
-        snprintf(dst, sizeof(dst), NEWROOT "%s", src);
-        if (S_ISLNK(st.st_mode)) {
-                n = readlink(src, link, sizeof(link) - 1);
-                STEP(n > 0, "read link %s", src);
-                link[n] = '\0';
-                STEP(symlink(link, dst) == 0, "link %s", dst);
-                return 0;
-        }
-        if (!S_ISDIR(st.st_mode))
-                return 0;
-        STEP(mkdir(dst, 0755) == 0 || errno == EEXIST, "mkdir %s", dst);
-        STEP(mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == 0, "bind %s", src);
-        STEP(seal(dst, true, false) == 0, "make %s read-only", dst);
-        return 0;
-}
-
-/* Copies a small file (or a link, as a link) from the machine's /etc. */
-static int copy_etc(const char *name, char *msg, size_t cap)
-{
-        char src[PATH_MAX], dst[PATH_MAX], buf[1 << 16];
+        char buf[1 << 16];
         struct stat st;
         int in, out;
         ssize_t n;
 
-        snprintf(src, sizeof(src), "/etc/%s", name);
-        snprintf(dst, sizeof(dst), NEWROOT "/etc/%s", name);
         if (lstat(src, &st) < 0)
-                return 0;
+                return 0; /* this machine has none */
         if (S_ISLNK(st.st_mode)) {
                 n = readlink(src, buf, sizeof(buf) - 1);
                 STEP(n > 0, "read link %s", src);
@@ -450,13 +427,13 @@ static int copy_etc(const char *name, char *msg, size_t cap)
                 return 0;
         }
         if (S_ISDIR(st.st_mode)) {
-                /* A directory (alternatives holds hundreds of links): bound, not copied. */
-                STEP(mkdir(dst, 0755) == 0, "mkdir %s", dst);
+                /* Bound, not copied (alternatives holds hundreds of links). */
+                STEP(mkdir(dst, 0755) == 0 || errno == EEXIST, "mkdir %s", dst);
                 STEP(mount(src, dst, NULL, MS_BIND | MS_REC, NULL) == 0, "bind %s", src);
                 STEP(seal(dst, true, false) == 0, "make %s read-only", dst);
                 return 0;
         }
-        if (!S_ISREG(st.st_mode) || st.st_size > (off_t)sizeof(buf))
+        if (!copy || !S_ISREG(st.st_mode) || st.st_size > (off_t)sizeof(buf))
                 return 0;
         in = open(src, O_RDONLY | O_CLOEXEC);
         if (in < 0)
@@ -468,6 +445,25 @@ static int copy_etc(const char *name, char *msg, size_t cap)
         STEP(n < 0 || write(out, buf, (size_t)n) == n, "write %s", dst);
         close(out);
         return 0;
+}
+
+/* A directory of the machine (or the link standing for it), read-only at the same path. */
+static int bind_ro(const char *src, char *msg, size_t cap)
+{
+        char dst[PATH_MAX];
+
+        snprintf(dst, sizeof(dst), NEWROOT "%s", src);
+        return put_entry(src, dst, false, msg, cap);
+}
+
+/* What libc and runtimes read from the machine's /etc. */
+static int copy_etc(const char *name, char *msg, size_t cap)
+{
+        char src[PATH_MAX], dst[PATH_MAX];
+
+        snprintf(src, sizeof(src), "/etc/%s", name);
+        snprintf(dst, sizeof(dst), NEWROOT "/etc/%s", name);
+        return put_entry(src, dst, true, msg, cap);
 }
 
 static int write_new(const char *path, const char *text, char *msg, size_t cap)

@@ -365,19 +365,23 @@ void sct_expect_stdout_is(struct sc_proc *p, const char *want, const struct sc_l
                   sc_proc_end(p), sct_evidence(lab));
 }
 
-const char *sct_stderr_tail(struct sc_proc *p)
+/*
+ * The last line of n bytes of text (NUL bytes included), with control bytes
+ * (terminal escapes among them) shown as \xNN: what a port printed goes into
+ * failure messages only like this.
+ */
+static const char *last_line_of(const char *text, size_t n)
 {
         static char line[512];
-        size_t n, o = 0;
-        const char *err = sc_proc_stderr(p, &n), *start;
+        const char *start;
+        size_t o = 0;
 
-        /* The whole stream, NUL bytes included: the last line, every control byte escaped. */
-        while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == '\r'))
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
                 n--;
-        start = err + n;
-        while (start > err && start[-1] != '\n')
+        start = text + n;
+        while (start > text && start[-1] != '\n')
                 start--;
-        for (const char *c = start; c < err + n && o + 5 < sizeof(line); c++) {
+        for (const char *c = start; c < text + n && o + 5 < sizeof(line); c++) {
                 unsigned char b = (unsigned char)*c;
 
                 if (b < 0x20 || b == 0x7f)
@@ -389,35 +393,17 @@ const char *sct_stderr_tail(struct sc_proc *p)
         return line;
 }
 
+const char *sct_stderr_tail(struct sc_proc *p)
+{
+        size_t n;
+        const char *err = sc_proc_stderr(p, &n);
+
+        return last_line_of(err, n);
+}
+
 const char *sct_last_line(const char *text)
 {
-        static char line[512];
-        size_t n = strlen(text);
-        const char *start;
-
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-                n--;
-        start = text + n;
-        while (start > text && start[-1] != '\n')
-                start--;
-        /*
-         * What a port printed goes into failure messages: control bytes
-         * (terminal escapes among them) are shown as \xNN, never passed on.
-         */
-        {
-                size_t o = 0;
-
-                for (const char *c = start; c < text + n && o + 5 < sizeof(line); c++) {
-                        unsigned char b = (unsigned char)*c;
-
-                        if (b < 0x20 || b == 0x7f)
-                                o += (size_t)snprintf(line + o, sizeof(line) - o, "\\x%02x", b);
-                        else
-                                line[o++] = (char)b;
-                }
-                line[o] = '\0';
-        }
-        return line;
+        return last_line_of(text, strlen(text));
 }
 
 bool sct_match(const char *regex, const char *text)
