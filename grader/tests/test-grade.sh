@@ -145,12 +145,20 @@ if [ "$mode" = class ]; then
 	expect_verdict packed CONFORMANT
 	expect_verdict noexec CONFORMANT
 	expect_verdict nocolon "NOT CONFORMANT"
-	# timing's verdict is conform's own, the injected test apart (it is FLAKY, counted passed)
-	if grep -vE "^FAIL ${late/\//::}\$" "$out/timing/conform/results.txt" | grep -qE '^FAIL ([a-z_A-Z]+_book|smoke)::'; then
-		expect_verdict timing "NOT CONFORMANT"
-	else
-		expect_verdict timing CONFORMANT
-	fi
+	# timing's verdict follows its tests once rerun: CONFORMANT unless a book test still fails
+	# (another timing test may have failed in the class run and passed alone: FLAKY too)
+	python3 - "$out/timing/grade.json" "$late" <<'EOF2' || fail "timing: the verdict does not follow the reruns"
+import json, sys
+g = json.load(open(sys.argv[1]))
+st = {t["suite"] + "/" + t["test"]: t["status"] for t in g["tests"]}
+assert st[sys.argv[2]] == "flaky", st[sys.argv[2]]
+still = [k for k, v in st.items() if v == "fail" and "_robust/" not in k]
+assert g["verdict"] == ("NOT CONFORMANT" if still else "CONFORMANT"), (g["verdict"], still)
+for t in g["tests"]:
+    if t["status"] == "flaky":
+        assert t["reruns"][-1] == "pass", t
+EOF2
+	check_files timing
 	grep -q "^FLAKY:   $late failed, then passed when rerun alone" "$out/timing/report.txt" ||
 		fail "timing: the report does not show $late as FLAKY"
 	grep -q "rerun 1 of $late" "$scratch/grade.log" || fail "timing: no rerun of $late was run"
@@ -215,7 +223,7 @@ byname = {r["student"]: r for r in rows}
 assert byname["nocolon"]["udp_broadcast_fail"] != "0" and byname["nocolon"]["conformant"] == "no"
 assert byname["python"]["udp_local_pass"] != "0" and byname["python"]["udp_local_fail"] == "0"
 assert "not executable" in byname["noexec"]["notes"]
-assert byname["timing"]["flaky"] == "1" and byname["python"]["flaky"] == "0", byname["timing"]["flaky"]
+assert int(byname["timing"]["flaky"]) >= 1 and byname["python"]["flaky"] == "0", byname["timing"]["flaky"]
 cj = json.load(open(out + "/class.json"))
 assert cj["meta"]["class_seed"] == 4242 and len(cj["students"]) == n
 r = cj["programs"]["udp_broadcast"]
@@ -246,7 +254,7 @@ assert 'aria-sort="descending"' in html, "the sort did not run"
 for n, r in rows:
     assert 'href="%s/report.txt"' % n in r, n + ": no link to the report"
 assert re.search(r'data-program="udp_local">4/%d<' % nrows, html), "udp_local pass rate"
-assert re.search(r'<td class="flaky">1</td>', rows[[n for n, _ in rows].index("timing")][1]), "FLAKY not shown"
+assert re.search(r'<td class="flaky">[1-9]</td>', rows[[n for n, _ in rows].index("timing")][1]), "FLAKY not shown"
 # the hardest is one nobody passed, among those someone handed in
 assert re.search(r'id="hardest">(tsTserv|udp_broadcast)<', html), re.search(r'id="hardest">[^<]*', html)
 print("index.html: %d rows, sorted by failures, links and pass rates present" % nrows)
