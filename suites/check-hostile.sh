@@ -108,6 +108,16 @@ EOF
 listener=$!
 trap 'kill $sentinel $listener 2>/dev/null' EXIT
 
+# Criterion's runner leaves /tmp/criterion_<pid>.sock when it is killed; a
+# later runner of another uid that happens to get the same pid cannot bind
+# it.  Those of runners that are gone are removed first.
+for sock in /tmp/criterion_*.sock; do
+	[ -S "$sock" ] || continue
+	pid=${sock#/tmp/criterion_}
+	pid=${pid%.sock}
+	[[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && rm -f "$sock"
+done
+
 # ---- the run ------------------------------------------------------------------
 failed=0
 start=$(date +%s)
@@ -132,12 +142,38 @@ else
 		fail "no failed check of $id says /$expect/; its failures: $(grep -E "^  FAIL ${id}_book/" "$report" | head -3)"
 	grep -E "^  FAIL ${id}_book/" "$report" | grep -E -- "$expect" | head -1 | cut -c1-300
 fi
+# Every other program is the faithful port's and must pass.  A test of one
+# that failed is run again alone, up to twice (as the class grader does for
+# a timing test): passing then, it was this machine's load, not the jail.
+limit_spec=$(sed -n 's/.*--limit \([^ ]*\).*/\1/p' <<<"$args")
+rerun_passes() { # suite::test
+	local t=$1 b try log
+	mkdir -p "$work/rerun"
+	[ $rootless = 1 ] && chown 65534:65534 "$work/rerun"
+	for b in conf_fopnp conf_chun conf_bogo smoke; do
+		for try in 1 2; do
+			log=$(SOCKCHECK_PORT=$port SOCKCHECK_EVIDENCE=$work/rerun SOCKCHECK_LIMITS=$limit_spec \
+				timeout 120 "${as_user[@]}" "$build/suites/$b" --filter="${t/::/\/}" \
+				--verbose --color=never 2>&1)
+			grep -qF "[RUN ] $t" <<<"$log" || continue 2 # not a test of this binary
+			grep -qF "[PASS] $t" <<<"$log" && return 0
+		done
+		return 1
+	done
+	return 1
+}
 for other in udp_local udp_remote big_sender udp_broadcast tsTserv tsTclnt tsUserv tsUclnt \
 	time_server time_client echo_server echo_client; do
 	[ "$other" = "$id" ] && continue
-	r=$(row "$other")
-	fails=$(awk '{print $3}' <<<"$r")
-	[ "$fails" = 0 ] || fail "$other (the faithful port's program) failed $fails book test(s): $r"
+	while read -r t; do
+		[ -n "$t" ] || continue
+		if rerun_passes "$t"; then
+			echo "note: $t failed in the run and passed alone (the machine's load)"
+		else
+			fail "$t of $other (the faithful port's program) failed, also alone: $(grep -F "FAIL ${t/::/\/}:" "$report" | cut -c1-300)"
+		fi
+	done < <(sed -n "s/^FAIL \(${other}_book::[^ ]*\)$/\1/p; s/^FAIL \(smoke::${other}[^ ]*\)$/\1/p" \
+		"$out/results.txt" | grep -v "smoke::.*$id") # a pair with the hostile program is its
 done
 
 # ---- nothing got out ----------------------------------------------------------------
