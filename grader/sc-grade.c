@@ -752,6 +752,9 @@ static int grade_class(void)
         if (!o.seed_given) {
                 if (found) {
                         o.seed = stored;
+                } else if (o.shard_n > 1) {
+                        die("%s", "--shard needs --seed N, the same for every shard, so that each "
+                                  "student's seed does not depend on the slicing");
                 } else {
                         unsigned int r = 0;
                         if (getrandom(&r, sizeof(r), 0) != sizeof(r))

@@ -311,6 +311,11 @@ assert len(seen) == len(set(seen)) == n, "slices overlap or miss: %r" % seen
 merged = [r["student"] for r in csv.DictReader(open(s + "/merged/class.csv"))]
 assert sorted(merged) == sorted(seen), merged
 EOF
+	# a student's seed does not depend on the slicing
+	grade "$class" -o "$scratch/whole" --seed 9 >/dev/null 2>&1 || fail "the unsliced grading exited $?"
+	cmp -s <(cut -d, -f1,4 "$scratch/whole/class.csv" | sort) <(cut -d, -f1,4 "$scratch/merged/class.csv" | sort) ||
+		fail "the merged shards' seeds differ from the unsliced grading's"
+	grade "$class" -o "$scratch/noseed" --shard 1/2 >/dev/null 2>&1 && fail "--shard without --seed was taken"
 	# the same slice every time
 	grade "$class" -o "$scratch/again" --shard 2/3 --seed 9 >/dev/null 2>&1
 	cmp -s <(cut -d, -f1 "$scratch/shard2/class.csv") <(cut -d, -f1 "$scratch/again/class.csv") ||
