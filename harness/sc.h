@@ -286,6 +286,11 @@ bool sc_proc_timed_out(struct sc_proc *p);
  * "could not run: its interpreter /usr/bin/python9 is not installed ...".
  */
 const char *sc_proc_end(struct sc_proc *p);
+/*
+ * The last stop signal sc_proc_stop sent it: SIGINT, SIGTERM, SIGKILL (the
+ * hard kill), or 0 when it had ended before a stop was asked for.
+ */
+int sc_proc_stop_signal(const struct sc_proc *p);
 /* Did the harness fail to start it (never the program's fault)? */
 bool sc_proc_harness_error(struct sc_proc *p);
 /* The program's pid as the harness sees it (the supervisor's pid). */

@@ -1184,6 +1184,11 @@ const char *sc_proc_end(struct sc_proc *p)
         return p->end;
 }
 
+int sc_proc_stop_signal(const struct sc_proc *p)
+{
+        return p->stop_sig == SIGUSR1 ? SIGKILL : p->stop_sig;
+}
+
 bool sc_proc_harness_error(struct sc_proc *p)
 {
         return reap(p) && p->sh->setup_failed;
