@@ -438,8 +438,10 @@ static int conform_done(struct gr_student *s, int code)
                               gr_jstr(t, "message"), "duration_s", gr_jreal(t, "duration_s"));
                 json_object_set_new(c, "evidence",
                                     relative_evidence(s, json_object_get(t, "evidence")));
+                /* a timing test that failed on a jail limit failed on the limit, not on time */
                 if (!strcmp(gr_jstr(t, "status"), "fail") &&
-                    gr_is_timing_test(gr_jstr(t, "suite"), gr_jstr(t, "test"))) {
+                    gr_is_timing_test(gr_jstr(t, "suite"), gr_jstr(t, "test")) &&
+                    !strstr(gr_jstr(t, "message"), " limit (")) {
                         json_object_set_new(c, "rerun_pending", json_true());
                         pending++;
                 }
