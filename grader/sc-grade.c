@@ -774,6 +774,16 @@ static int grade_class(void)
                 die("%s holds no student entry (a directory, .tar.gz or .zip each)", o.class_dir);
         for (size_t i = 0; i < cls.nnotes; i++)
                 fprintf(stderr, "grade: %s\n", cls.notes[i]);
+        /* OUT may sit inside the class folder: it is no student */
+        for (size_t i = 0; i < cls.n; i++) {
+                char rp[PATH_MAX];
+                if (cls.s[i].kind == GR_DIR && realpath(cls.s[i].entry, rp) && !strcmp(rp, o.out)) {
+                        fprintf(stderr, "grade: ignored %s: it is the output folder\n", cls.s[i].entry);
+                        memmove(&cls.s[i], &cls.s[i + 1], (cls.n - i - 1) * sizeof(cls.s[0]));
+                        cls.n--;
+                        i--;
+                }
+        }
         for (int i = 0; i < o.nonly; i++) {
                 bool known = false;
                 for (size_t k = 0; k < cls.n; k++)
