@@ -652,7 +652,7 @@ int sc_jail_drop(const struct sc_jail *j, bool have_memory_cgroup, bool have_pid
          * is the one whose verdict can be named.
          */
         {
-                rlim_t n = j->root && !have_pids_cgroup ? l->nproc : l->nproc + 64;
+                rlim_t n = j->root && !have_pids_cgroup ? l->nproc : l->nproc + 16;
 
                 STEP(set_limit(RLIMIT_NPROC, n, n) == 0, "set RLIMIT_NPROC");
         }

@@ -181,6 +181,12 @@ int sc_jail_describe(char *out, size_t cap)
                    " weaker: no uid of its own per slot (that needs root or newuidmap)");
         PUT("filesystem: fresh root; /usr and /etc basics read-only, the port read-only at "
             "/port, private HOME and /tmp (16 MiB each), own /proc, minimal /dev\n");
+        PUT("network: %s\n",
+            sc_mode() == SC_MODE_LOOPBACK
+                    ? "the machine's own namespace (plain loopback mode); weaker: it could reach "
+                      "beyond loopback, so run it where the machine itself is disposable (a "
+                      "container)"
+                    : "only the lab's network namespace");
         PUT("syscalls: seccomp denylist (mounts, namespaces, ptrace, bpf, keyrings, modules, "
             "io_uring, raw and packet sockets, ...), non-native ABIs refused\n");
         PUT("cpu: %g s, %s\n", l->cpu_s,
@@ -190,8 +196,8 @@ int sc_jail_describe(char *out, size_t cap)
         PUT("memory: %s, %s\n", sc_limit_bytes(l->mem_bytes),
             probe.have[SC_CG_MEMORY] ? "all its processes together (cgroup memory)"
                                      : "address space per process (RLIMIT_AS); weaker: no memory "
-                                       "cgroup, an allocation fails instead of a kill and the "
-                                       "verdict cannot name it");
+                                       "cgroup, so it counts each process apart, an allocation "
+                                       "fails instead of a kill and the verdict cannot name it");
         PUT("processes: %u, %s\n", l->nproc,
             probe.have[SC_CG_PIDS] ? "its whole tree (cgroup pids)"
                                    : root ? "per slot uid (RLIMIT_NPROC)"
