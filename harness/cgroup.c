@@ -56,7 +56,7 @@ static int own_cgroup(int h, char *out, size_t cap)
                 if (!p)
                         continue;
                 *p++ = '\0';
-                c++;
+                *c++ = '\0'; /* l is the hierarchy id, c its controllers, p the path */
                 if (!*hier[h].controller) {
                         match = strcmp(l, "0") == 0 && *c == '\0';
                 } else {
