@@ -385,6 +385,9 @@ Test(jail, nothing_it_started_outlives_it, .timeout = 20)
         snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/pids/sockcheck-u3000000-%d", (int)sup);
         cr_assert(access("/sys/fs/cgroup/pids", F_OK) != 0 || access(leaf, F_OK) == 0,
                   "no cgroup leaf %s while it runs: the check below would prove nothing", leaf);
+        snprintf(leaf, sizeof(leaf), "/sys/fs/cgroup/unified/sockcheck-u3000000-%d", (int)sup);
+        cr_assert(access("/sys/fs/cgroup/unified", F_OK) != 0 || access(leaf, F_OK) == 0,
+                  "no cgroup2 leaf %s (for cgroup.kill) while it runs", leaf);
         sc_proc_wait(p, 10);
         cr_assert_eq(sc_proc_exit_code(p), 0, "%s", sc_proc_end(p));
         end = sc_now() + 3;
