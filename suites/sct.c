@@ -326,7 +326,7 @@ void sct_stop(struct sc_proc *p, const struct sc_lab *lab)
                   "C-common-1 broken (programs/CONTRACT.md): SIGINT must end a running server as "
                   "it ends the book's, but this one %s%s; %s",
                   end,
-                  sc_proc_stop_signal(p) == SIGINT && !by_sigint ? " (not by the signal: it ignored it?)" : "",
+                  sc_proc_stop_signal(p) == SIGINT && !by_sigint ? " (SIGINT did not end it: it ignored SIGINT and left by itself)" : "",
                   sct_evidence(lab));
 }
 
