@@ -38,15 +38,21 @@ if [ "$keep" = 1 ]; then echo "bench grade: keeping $scratch"; else trap 'rm -rf
 cores=$(nproc)
 echo "bench grade: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg), tier $tier, jobs $jobs"
 
+# busy and total jiffies of all CPUs (every user's work, not only ours)
+cpu_now() { awk '/^cpu /{ t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+
 run_class() { # label class
-	local label=$1 class=$2 t
+	local label=$1 class=$2 t b0 b1
 	TIMEFORMAT='%R %U %S'
+	b0=$(cpu_now)
 	t=$({ time SOCKCHECK_BUILD=$build "$here/scripts/grade" --no-build "$class" -o "$scratch/out-$label" \
 		--tier "$tier" --jobs "$jobs" --seed 1 >"$scratch/$label.log" 2>&1; } 2>&1)
-	python3 - "$label" "$cores" "$scratch/out-$label/class.json" $t <<'EOF'
+	b1=$(cpu_now)
+	python3 - "$label" "$cores" "$scratch/out-$label/class.json" $t $b0 $b1 <<'EOF'
 import collections, json, sys
 label, cores, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 wall, user, sys_ = map(float, sys.argv[4:7])
+busy0, tot0, busy1, tot1 = map(int, sys.argv[7:11])
 cpu = user + sys_
 c = json.load(open(path))
 verdicts = collections.Counter(s["verdict"] for s in c["students"])
@@ -54,6 +60,10 @@ flaky = sum(s["flaky"] for s in c["students"])
 print("%-10s %3d students: wall %6.1f s, CPU %6.1f s (user %.1f + sys %.1f), wall / (CPU / %d cores) = %.2f"
       % (label, len(c["students"]), wall, cpu, user, sys_, cores, wall / (cpu / cores) if cpu else 0))
 print("%-10s verdicts: %s; %d FLAKY reruns passed" % ("", ", ".join("%d %s" % (v, k) for k, v in sorted(verdicts.items())), flaky))
+# what the cores did meanwhile, everyone's work included: near 100 % means the
+# slots could not have had more of them
+print("%-10s the machine's cores were %.0f %% busy meanwhile (all users); ours were %.0f %% of the cores' time"
+      % ("", 100.0 * (busy1 - busy0) / max(1, tot1 - tot0), 100.0 * cpu / (wall * cores)))
 EOF
 	grep -E '^grade: the cores are' "$scratch/$label.log" | tail -1 | sed 's/^/           /'
 }

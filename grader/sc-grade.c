@@ -438,10 +438,16 @@ static int conform_done(struct gr_student *s, int code)
                               gr_jstr(t, "message"), "duration_s", gr_jreal(t, "duration_s"));
                 json_object_set_new(c, "evidence",
                                     relative_evidence(s, json_object_get(t, "evidence")));
-                /* a timing test that failed on a jail limit failed on the limit, not on time */
+                /*
+                 * Rerun alone: a timing test (unless it failed on a jail limit: that
+                 * is the limit, not time), and any test whose capture lost frames
+                 * (the machine was too busy to record; nothing the port did).
+                 */
+                const char *msg = gr_jstr(t, "message");
                 if (!strcmp(gr_jstr(t, "status"), "fail") &&
-                    gr_is_timing_test(gr_jstr(t, "suite"), gr_jstr(t, "test")) &&
-                    !strstr(gr_jstr(t, "message"), " limit (")) {
+                    ((gr_is_timing_test(gr_jstr(t, "suite"), gr_jstr(t, "test")) &&
+                      !strstr(msg, " limit (")) ||
+                     strstr(msg, "the kernel dropped"))) {
                         json_object_set_new(c, "rerun_pending", json_true());
                         pending++;
                 }
