@@ -520,7 +520,7 @@ static void rerun_student(struct gr_student *s)
                         if (g < 0)
                                 break;
                         progress_clear();
-                        printf("%-20s rerun %d of %s/%s (timing test, alone)\n", s->name, k, suite,
+                        printf("%-20s rerun %d of %s/%s, alone\n", s->name, k, suite,
                                test);
                         wait_guard(g);
                         char pass_line[600];
