@@ -541,12 +541,17 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
         for (size_t i = 0; i < sizeof(etc_files) / sizeof(etc_files[0]); i++)
                 if (copy_etc(etc_files[i], msg, cap) < 0)
                         return -EIO;
-        if (write_new(NEWROOT "/etc/hosts", j->hosts[0] ? j->hosts : "127.0.0.1 localhost\n", msg,
-                      cap) < 0)
+        /* A lab host's own view, or (plain loopback mode) the machine's, as our programs see it. */
+        if (j->hosts[0] ? write_new(NEWROOT "/etc/hosts", j->hosts, msg, cap) < 0
+                        : copy_etc("hosts", msg, cap) < 0)
                 return -EIO;
-        snprintf(text, sizeof(text), "%s\n", j->hostname[0] ? j->hostname : "localhost");
-        if (write_new(NEWROOT "/etc/hostname", text, msg, cap) < 0)
+        if (j->hostname[0]) {
+                snprintf(text, sizeof(text), "%s\n", j->hostname);
+                if (write_new(NEWROOT "/etc/hostname", text, msg, cap) < 0)
+                        return -EIO;
+        } else if (copy_etc("hostname", msg, cap) < 0) {
                 return -EIO;
+        }
         snprintf(text, sizeof(text),
                  "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                  "port:x:%u:%u:port under test:" HOME_DIR ":/bin/sh\n"
