@@ -203,20 +203,8 @@ struct sc_proc *sct_run_tz(struct sc_lab *lab, int host, const char *name, const
                            bool open, const char *const *argv)
 {
         const char *env[] = {sct_tz_env(), NULL};
-        struct sc_proc_opts o = {.host = host,
-                                 .argv = argv,
-                                 .env = env,
-                                 .name = name,
-                                 .stdin_data = stdin_text,
-                                 .stdin_len = stdin_text ? strlen(stdin_text) : 0,
-                                 .stdin_open = open,
-                                 .timeout_s = 20,
-                                 .trusted = sct_trusted(argv[0])};
-        struct sc_proc *p;
 
-        /* As sct_run: jailed unless it is ours, a jail the harness cannot build skips. */
-        sct_spawn(lab, &o, &p);
-        return p;
+        return sct_run_env(lab, host, name, stdin_text, open, argv, env);
 }
 
 struct sc_proc *sct_server_tz(struct sc_lab *lab, int host, const char *name, int proto,

@@ -219,12 +219,14 @@ void sct_cleanup(void)
         }
 }
 
-static struct sc_proc *run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
-                           bool open, const char *const *argv)
+struct sc_proc *sct_run_env(struct sc_lab *lab, int host, const char *name,
+                            const char *stdin_text, bool open, const char *const *argv,
+                            const char *const *env)
 {
         struct sc_proc *p;
         struct sc_proc_opts o = {.host = host,
                                  .argv = argv,
+                                 .env = env,
                                  .name = name,
                                  .stdin_data = stdin_text,
                                  .stdin_len = stdin_text ? strlen(stdin_text) : 0,
@@ -234,6 +236,12 @@ static struct sc_proc *run(struct sc_lab *lab, int host, const char *name, const
 
         sct_spawn(lab, &o, &p);
         return p;
+}
+
+static struct sc_proc *run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
+                           bool open, const char *const *argv)
+{
+        return sct_run_env(lab, host, name, stdin_text, open, argv, NULL);
 }
 
 void sct_spawn(struct sc_lab *lab, const struct sc_proc_opts *o, struct sc_proc **out)

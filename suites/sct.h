@@ -92,6 +92,10 @@ void sct_cleanup(void);
 /* Starts argv (NULL-terminated) on host of lab with stdin bytes (may be NULL). */
 struct sc_proc *sct_run(struct sc_lab *lab, int host, const char *name, const char *stdin_text,
                         const char *const *argv);
+/* The general form: stdin kept open or not, and the test's own "K=V" variables (may be NULL). */
+struct sc_proc *sct_run_env(struct sc_lab *lab, int host, const char *name,
+                            const char *stdin_text, bool open, const char *const *argv,
+                            const char *const *env);
 /* Same, but keeps stdin open for sc_proc_write. */
 struct sc_proc *sct_run_open(struct sc_lab *lab, int host, const char *name,
                              const char *const *argv);
