@@ -105,3 +105,25 @@ int sct_accept_queue_fill(struct sc_lab *lab, int host, const char *ip, uint16_t
         }
         return n;
 }
+
+void sct_expect_restart_refused(struct sc_lab *lab, struct sc_proc *srv, const char *const *argv,
+                                const char *port, const char *word)
+{
+        const char *peer_argv[] = {sct_peer(), "tcp-client", "127.0.0.1", port,
+                                   "--expect-eof", word, NULL};
+        struct sc_proc *peer = sct_run(lab, 0, "client", NULL, peer_argv);
+        char held[160];
+
+        cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no reply to \"%s\"; %s",
+                  word, sct_evidence(lab));
+        sct_stop(srv, lab);
+        sc_proc_wait(peer, 5);
+        cr_assert(sc_proc_exit_code(peer) == 0,
+                  "expected the client to exit 0 within 5.0 s, got: %s; stderr ends: %s; %s",
+                  sc_proc_end(peer), sct_stderr_tail(peer), sct_evidence(lab));
+        snprintf(held, sizeof(held),
+                 "a connection of the stopped server was still closing on port %s (the "
+                 "server's side closed first)",
+                 port);
+        sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv), held, lab);
+}

@@ -27,6 +27,16 @@ uint16_t sct_udp_port_bound_to(struct sc_proc *p, const char *addr, double timeo
 void sct_expect_address_in_use(struct sc_proc *p, const char *held, const struct sc_lab *lab);
 
 /*
+ * The TCP restart check (C-common-8, C-common-10): a client of srv (running
+ * on host 0 of lab, at 127.0.0.1:port) sends word and gets its reply, srv
+ * is stopped with SIGINT while the client is still connected, so the
+ * server's side closes first; a new copy (argv) started at once must fail
+ * with `[Errno 98] Address already in use`.
+ */
+void sct_expect_restart_refused(struct sc_lab *lab, struct sc_proc *srv, const char *const *argv,
+                                const char *port, const char *word);
+
+/*
  * The accept queue of a TCP server that is busy and not accepting: starts
  * clients on host one after another, each connecting to ip:port and then
  * holding its connection open, and returns how many connected before the

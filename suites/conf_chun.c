@@ -1484,22 +1484,11 @@ Test(tsTserv_book, restart_fails_while_a_connection_lingers,
      SCT_CONTRACT("C-common-8 C-common-10"), .timeout = 20)
 {
         const char *argv[] = {sct_prog("tsTserv"), NULL};
-        const char *peer_argv[] = {sct_peer(), "tcp-client", "127.0.0.1", CHUN_PORT_S,
-                                   "--expect-eof", "hi", NULL};
         struct sc_lab *lab;
-        struct sc_proc *srv, *peer;
 
         SCT_NEED_NAMESPACES();
         lab = chun_lab(NULL);
-        srv = start_tsTserv(lab);
-        peer = sct_run(lab, 0, "client", NULL, peer_argv);
-        cr_assert(sct_peer_wait(peer, "reply", 1, 5), "the client got no reply to \"hi\"; %s",
-                  sct_evidence(lab));
-        sct_stop(srv, lab);
-        expect_exit(peer, "client", 0, 5, lab);
-        sct_expect_address_in_use(sct_run(lab, 0, "restart", NULL, argv),
-                                  "a connection of the stopped server was still closing on port "
-                                  "21567 (the server's side closed first)", lab);
+        sct_expect_restart_refused(lab, start_tsTserv(lab), argv, CHUN_PORT_S, "hi");
 }
 
 /*
