@@ -39,7 +39,13 @@ int sc_cap_open_live(struct sc_cap *c)
         c->live = pcap_create(c->spec.ifname, errbuf);
         if (!c->live)
                 return sc_fail(EIO, "capture on %s: %s", c->spec.ifname, errbuf);
-        rc = sc_pcap_activate(c->live, c->spec.ifname, 262144, 2 << 20);
+        /*
+         * The ring's slots are as large as the snap length: 256 KiB slots
+         * left a 2 MiB ring room for 8 frames, and a busy machine lost the
+         * ninth.  The largest frame is loopback's (65536 + the Ethernet
+         * header), so slots of 64 KiB in 4 MiB hold about 60.
+         */
+        rc = sc_pcap_activate(c->live, c->spec.ifname, 65536 + 64, 4 << 20);
         if (rc < 0)
                 return rc;
         if (c->spec.bpf[0]) {
