@@ -76,9 +76,15 @@ struct sc_lab {
         int ctl;                    /* SOCK_SEQPACKET to the keeper, -1 if none */
         int userns;                 /* -1 in root and loopback modes */
         int netns[SC_MAX_HOSTS];    /* -1 in loopback mode */
+        int diag[SC_MAX_HOSTS];     /* sock_diag in each host's namespace (sockdiag.c) */
         struct sc_proc *procs;      /* still-linked processes */
         int lockfd;                 /* loopback mode: serialises labs on the machine */
 };
+
+/* sockdiag.c: a NETLINK_SOCK_DIAG socket for the current network namespace,
+ * and whether it holds a TCP listener (UDP: any socket) on port: 1, 0, or <0. */
+int sc_diag_open(void);
+int sc_diag_bound(int fd, int proto, uint16_t port);
 
 /* The keeper: a single-threaded child that builds the lab and runs its switch. */
 int sc_keeper_start(struct sc_lab *lab);

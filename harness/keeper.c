@@ -85,6 +85,7 @@ struct keeper {
         int ctl;
         int userns, swns;
         int netns[SC_MAX_HOSTS];
+        int diag[SC_MAX_HOSTS]; /* a sock_diag socket in each host's namespace */
         int nports;
         struct port ports[SC_MAX_LINKS];
         struct sc_cap caps[SC_MAX_CAPTURES];
@@ -432,7 +433,7 @@ static int build(struct keeper *k)
 
         k->userns = k->swns = -1;
         for (int h = 0; h < SC_MAX_HOSTS; h++)
-                k->netns[h] = -1;
+                k->netns[h] = k->diag[h] = -1;
         if (lab->mode == SC_MODE_LOOPBACK) {
                 rc = open_relays(k);
                 return rc < 0 ? rc : open_captures(k);
@@ -449,6 +450,9 @@ static int build(struct keeper *k)
                 k->netns[h] = new_netns(lab->ipv6);
                 if (k->netns[h] < 0)
                         return k->netns[h];
+                k->diag[h] = sc_diag_open(); /* answers for the namespace just made */
+                if (k->diag[h] < 0)
+                        return k->diag[h];
         }
         if (lab->nlinks > 0) {
                 k->swns = new_netns(false); /* the switch itself never speaks */
@@ -478,7 +482,7 @@ static int build(struct keeper *k)
 static void send_ready(struct keeper *k, int rc)
 {
         struct ready_msg m = {.rc = rc};
-        int fds[1 + SC_MAX_HOSTS];
+        int fds[1 + 2 * SC_MAX_HOSTS];
         char cbuf[CMSG_SPACE(sizeof(fds))];
         struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -491,6 +495,8 @@ static void send_ready(struct keeper *k, int rc)
                 fds[m.nfds++] = k->userns >= 0 ? k->userns : k->netns[0];
                 for (int h = 0; h < k->lab->nhosts; h++)
                         fds[m.nfds++] = k->netns[h];
+                for (int h = 0; h < k->lab->nhosts; h++)
+                        fds[m.nfds++] = k->diag[h];
                 memset(cbuf, 0, sizeof(cbuf));
                 mh.msg_control = cbuf;
                 mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)m.nfds);
@@ -987,7 +993,7 @@ int sc_keeper_start(struct sc_lab *lab)
         int sv[2], rc;
         pid_t parent = getpid();
         struct ready_msg m;
-        int fds[1 + SC_MAX_HOSTS];
+        int fds[1 + 2 * SC_MAX_HOSTS];
         char cbuf[CMSG_SPACE(sizeof(fds))];
         struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
@@ -1036,8 +1042,10 @@ int sc_keeper_start(struct sc_lab *lab)
                         lab->userns = fds[0];
                 else
                         close(fds[0]);
-                for (int h = 0; h < lab->nhosts; h++)
+                for (int h = 0; h < lab->nhosts; h++) {
                         lab->netns[h] = fds[1 + h];
+                        lab->diag[h] = fds[1 + lab->nhosts + h];
+                }
         }
         return 0;
 }

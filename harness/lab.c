@@ -106,7 +106,7 @@ struct sc_lab *sc_lab_new(const char *name)
         lab->ctl = lab->userns = lab->lockfd = -1;
         rerun_note(lab);
         for (int h = 0; h < SC_MAX_HOSTS; h++)
-                lab->netns[h] = -1;
+                lab->netns[h] = lab->diag[h] = -1;
         return lab;
 }
 
@@ -456,9 +456,12 @@ void sc_lab_free(struct sc_lab *lab)
         sc_keeper_stop(lab);
         if (lab->userns >= 0)
                 close(lab->userns);
-        for (int h = 0; h < SC_MAX_HOSTS; h++)
+        for (int h = 0; h < SC_MAX_HOSTS; h++) {
                 if (lab->netns[h] >= 0)
                         close(lab->netns[h]);
+                if (lab->diag[h] >= 0)
+                        close(lab->diag[h]);
+        }
         if (lab->lockfd >= 0)
                 close(lab->lockfd);
         free(lab);

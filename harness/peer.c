@@ -13,7 +13,7 @@
  *       to P, then the real reply from PORT (after --after MS);
  *       --count exits 0 after N datagrams.  Datagrams that arrive at the
  *       --from-port socket are logged as `recv-other mono=... port=P len=N`.
- *   sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read]
+ *   sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read] [--dual-stack]
  *       Accepts one connection; reads once (unless --no-read), answers
  *       TEXT, then closes at once (first) or after the client has closed
  *       (last, the default), and exits 0.
@@ -189,10 +189,11 @@ static int run_udp(unsigned port, int argc, char **argv)
 static int run_tcp(unsigned port, int argc, char **argv)
 {
         const char *reply = "", *close_mode = "last";
-        bool do_read = true;
+        bool do_read = true, dual = false;
         static uint8_t buf[65536];
-        struct sockaddr_in from;
-        socklen_t fl = sizeof(from);
+        struct sockaddr_in from = {.sin_family = AF_INET};
+        struct sockaddr_in6 from6;
+        socklen_t fl = sizeof(from6);
         int ls, c;
 
         for (int i = 0; i < argc; i++) {
@@ -202,17 +203,36 @@ static int run_tcp(unsigned port, int argc, char **argv)
                         close_mode = argv[++i];
                 else if (strcmp(argv[i], "--no-read") == 0)
                         do_read = false;
+                else if (strcmp(argv[i], "--dual-stack") == 0)
+                        dual = true; /* one IPv6 socket on [::] that takes IPv4 too */
                 else {
                         fprintf(stderr, "usage: sc-peer tcp PORT [options]: bad '%s'\n", argv[i]);
                         return 2;
                 }
         }
-        ls = bound_socket(SOCK_STREAM, port);
+        if (dual) {
+                struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+                int off = 0;
+
+                ls = socket(AF_INET6, SOCK_STREAM, 0);
+                if (ls < 0 || setsockopt(ls, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
+                        die("socket");
+                if (bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0)
+                        die("bind");
+        } else {
+                ls = bound_socket(SOCK_STREAM, port);
+        }
         if (listen(ls, 5) < 0)
                 die("listen");
-        c = accept(ls, (struct sockaddr *)&from, &fl);
+        c = accept(ls, (struct sockaddr *)&from6, &fl);
         if (c < 0)
                 die("accept");
+        if (from6.sin6_family == AF_INET6) { /* an IPv4 peer as ::ffff:a.b.c.d */
+                memcpy(&from.sin_addr, &from6.sin6_addr.s6_addr[12], 4);
+                from.sin_port = from6.sin6_port;
+        } else {
+                memcpy(&from, &from6, sizeof(from));
+        }
         printf("accepted mono=%.6f\n", mono());
         if (do_read) {
                 ssize_t n = recv(c, buf, sizeof(buf), 0);
@@ -597,6 +617,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: sc-peer udp PORT [--silent] [--after MS] [--nth N] "
                         "[--from-port P] [--reply TEXT] [--count N]\n"
                         "       sc-peer tcp PORT [--reply TEXT] [--close first|last] [--no-read]\n"
+                        "                        [--dual-stack]\n"
                         "       sc-peer ping HOST PORT N\n"
                         "       sc-peer send HOST PORT [--broadcast] [--df] [--size N] [--count N] "
                         "[--interval MS] [--text T]\n"

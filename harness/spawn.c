@@ -1069,10 +1069,10 @@ static int port_in_table(pid_t pid, const char *table, uint16_t port, bool liste
         if (sc_read_file(path, &text, NULL) < 0)
                 return -ESRCH;
         for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned addr, lport, raddr, rport, st;
+                unsigned lport, st;
 
-                if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X", &addr, &lport, &raddr, &rport,
-                           &st) != 5)
+                /* tcp and tcp6 alike: "sl: local:port remote:port st" */
+                if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%4X %*[0-9A-Fa-f]:%*4X %2X", &lport, &st) != 2)
                         continue;
                 if (lport == port && (!listening || st == 0x0A)) {
                         found = 1;
@@ -1081,6 +1081,30 @@ static int port_in_table(pid_t pid, const char *table, uint16_t port, bool liste
         }
         free(text);
         return found;
+}
+
+/*
+ * Is port bound where p runs?  Asked of its lab host's stack through
+ * sock_diag (sockdiag.c: /proc/net/tcp costs milliseconds a read); read
+ * from /proc only when there is no such socket.  IPv6 too: a dual-stack
+ * listener on [::] serves the book's IPv4 clients.
+ */
+static int port_bound(struct sc_proc *p, int proto, uint16_t port)
+{
+        struct sc_lab *lab = p->lab;
+        const char *t4 = proto == IPPROTO_TCP ? "tcp" : "udp", *t6 = proto == IPPROTO_TCP ? "tcp6" : "udp6";
+        int r;
+
+        /* Plain loopback mode: the machine's own stack, which is ours. */
+        if (lab && lab->mode == SC_MODE_LOOPBACK && lab->diag[p->host] < 0)
+                lab->diag[p->host] = sc_diag_open();
+        if (lab && lab->diag[p->host] >= 0) {
+                r = sc_diag_bound(lab->diag[p->host], proto, port);
+                if (r >= 0)
+                        return r;
+        }
+        r = port_in_table(p->pid, t4, port, proto == IPPROTO_TCP);
+        return r != 0 ? r : port_in_table(p->pid, t6, port, proto == IPPROTO_TCP) > 0;
 }
 
 int sc_proc_wait_bound(struct sc_proc *p, int proto, uint16_t port, double timeout_s)
@@ -1094,7 +1118,7 @@ int sc_proc_wait_bound(struct sc_proc *p, int proto, uint16_t port, double timeo
                 if (reap(p))
                         return sc_fail(ESRCH, "%s %s before binding %s port %u", p->name,
                                        sc_proc_end(p), tcp ? "TCP" : "UDP", port);
-                r = port_in_table(p->pid, tcp ? "tcp" : "udp", port, tcp);
+                r = port_bound(p, proto, port);
                 if (r > 0)
                         return 0;
                 if (sc_now() >= deadline)

@@ -503,6 +503,36 @@ Test(harness, readiness_is_polled_from_the_socket_table, .timeout = 20)
         cr_assert_eq(rc, -ESRCH, "an ended program should fail fast (rc %d)", rc);
 }
 
+/*
+ * Readiness is asked of the stack of the host the program runs on (through
+ * sock_diag): a listener on another host of the lab does not count, a TCP
+ * socket that is not listening does not count, and a dual-stack listener on
+ * [::] (what Go's net.Listen makes) does.
+ */
+Test(harness, readiness_is_asked_of_the_programs_own_host, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, false);
+        const char *listen_[] = {sct_peer(), "tcp", "7101", NULL};
+        const char *dual[] = {sct_peer(), "tcp", "7103", "--dual-stack", NULL};
+        const char *udp[] = {sct_peer(), "udp", "7104", "--silent", NULL};
+        struct sc_proc *beta_server, *alpha_idle, *dual_server, *udp_server;
+        int rc;
+
+        SCT_OK(sc_lab_start(lab));
+        beta_server = sct_run(lab, 1, "tcp-peer", NULL, listen_);
+        SCT_OK(sc_proc_wait_bound(beta_server, IPPROTO_TCP, 7101, 5));
+        alpha_idle = sct_run_open(lab, 0, "cat", (const char *[]){"/bin/cat", NULL});
+        rc = sc_proc_wait_bound(alpha_idle, IPPROTO_TCP, 7101, 0.3);
+        cr_assert_eq(rc, -ETIMEDOUT, "beta's listener was reported bound on alpha (rc %d): %s", rc,
+                     sc_error());
+        dual_server = sct_run(lab, 0, "tcp-peer-dual", NULL, dual);
+        SCT_OK(sc_proc_wait_bound(dual_server, IPPROTO_TCP, 7103, 5));
+        udp_server = sct_run(lab, 0, "udp-peer", NULL, udp);
+        SCT_OK(sc_proc_wait_bound(udp_server, IPPROTO_UDP, 7104, 5));
+        rc = sc_proc_wait_bound(udp_server, IPPROTO_TCP, 7104, 0.3);
+        cr_assert_eq(rc, -ETIMEDOUT, "a UDP socket was reported as a TCP listener (rc %d)", rc);
+}
+
 Test(harness, capture_drains_without_kernel_drops, .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_pair(1500, true);
