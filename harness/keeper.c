@@ -988,6 +988,8 @@ static void keeper_main(struct sc_lab *lab, int ctl, pid_t parent)
         _exit(0);
 }
 
+static void reap_exiting(bool block);
+
 int sc_keeper_start(struct sc_lab *lab)
 {
         int sv[2], rc;
@@ -1001,6 +1003,7 @@ int sc_keeper_start(struct sc_lab *lab)
         struct pollfd pfd;
         ssize_t n;
 
+        reap_exiting(false); /* the labs this process stopped before */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return sc_fail(errno, "socketpair: %s", strerror(errno));
         lab->keeper = fork();
@@ -1074,8 +1077,54 @@ int sc_keeper_request(struct sc_lab *lab, int op, const void *arg, size_t arglen
         return 0;
 }
 
+/*
+ * Keepers that were told to go and have not been reaped yet.  A keeper's
+ * exit is the lab's tear-down: each switch port's packet ring costs two
+ * synchronize_net() calls to release (about 24 ms a port; 58 ms for a lab
+ * of two hosts, 200 ms for eight, scripts/bench), and none of it is the
+ * test's business once the captures are written.  So in namespace modes a
+ * stopped keeper is reaped later: at the next lab's start, or when the test
+ * process exits (atexit, at most 3 s, then SIGKILL).  It cannot outlive the
+ * test process either way (PR_SET_PDEATHSIG).  Plain loopback mode still
+ * waits: its keeper holds relay sockets on the machine's own ports, which
+ * the next lab binds again.
+ */
+#define SC_MAX_EXITING 64
+static pid_t exiting[SC_MAX_EXITING];
+static int nexiting;
+
+static void reap_exiting(bool block)
+{
+        double deadline = sc_now() + 3.0;
+
+        for (int i = 0; i < nexiting;) {
+                int status;
+                pid_t r = waitpid(exiting[i], &status, WNOHANG);
+
+                if (r == 0 && block) {
+                        if (sc_now() > deadline) {
+                                kill(exiting[i], SIGKILL);
+                                waitpid(exiting[i], &status, 0);
+                        } else {
+                                sc_nap(0.001);
+                                continue;
+                        }
+                } else if (r == 0) {
+                        i++;
+                        continue;
+                }
+                exiting[i] = exiting[--nexiting];
+        }
+}
+
+static void reap_exiting_at_exit(void)
+{
+        reap_exiting(true);
+}
+
 void sc_keeper_stop(struct sc_lab *lab)
 {
+        static bool registered;
         int status;
         double deadline = sc_now() + 3.0;
 
@@ -1084,6 +1133,17 @@ void sc_keeper_stop(struct sc_lab *lab)
         lab->ctl = -1;
         if (lab->keeper <= 0)
                 return;
+        if (lab->mode != SC_MODE_LOOPBACK) {
+                if (!registered)
+                        registered = atexit(reap_exiting_at_exit) == 0;
+                if (registered && nexiting == SC_MAX_EXITING)
+                        reap_exiting(true);
+                if (registered) {
+                        exiting[nexiting++] = lab->keeper;
+                        lab->keeper = 0;
+                        return;
+                }
+        }
         while (waitpid(lab->keeper, &status, WNOHANG) == 0) {
                 if (sc_now() > deadline) {
                         kill(lab->keeper, SIGKILL);
