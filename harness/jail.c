@@ -499,8 +499,14 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
         static const char *const devices[] = {"null", "zero", "full", "random", "urandom"};
         static const char *const masked[] = {"/proc/sysrq-trigger", "/proc/kcore", "/proc/keys",
                                              "/proc/timer_list"};
+        enum { MAX_ADDED = 16 };
+        struct {
+                int fd;
+                char path[PATH_MAX];
+        } added[MAX_ADDED];
         char path[PATH_MAX], text[1024];
         const char *extra = getenv("SOCKCHECK_JAIL_BIND");
+        int port_tree, nadded = 0;
 
         /*
          * A mount namespace of init's own: pivot_root moves the root of every
@@ -509,32 +515,36 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
          */
         STEP(unshare(CLONE_NEWNS) == 0, "make the jail's mount namespace");
         STEP(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
+        /*
+         * The port and the added directories are taken first, as detached
+         * copies of their mounts, and attached in the new root later: the
+         * new root's tmpfs hides whatever lives under its own path, and a
+         * port unpacked in /tmp is the common case.
+         */
+        port_tree = open_tree(AT_FDCWD, j->port_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        STEP(port_tree >= 0, "take the port %s", j->port_dir);
+        /* Directories an instructor adds for a language runtime (SOCKCHECK_JAIL_BIND=/opt/jdk:...). */
+        if (extra && *extra) {
+                char list[1024], *save = NULL;
+
+                snprintf(list, sizeof(list), "%s", extra);
+                for (char *d = strtok_r(list, ":", &save); d && nadded < MAX_ADDED;
+                     d = strtok_r(NULL, ":", &save)) {
+                        if (d[0] != '/' || strstr(d, ".."))
+                                continue;
+                        added[nadded].fd = open_tree(AT_FDCWD, d, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                                      AT_RECURSIVE);
+                        if (added[nadded].fd < 0)
+                                continue; /* this machine has none */
+                        snprintf(added[nadded++].path, sizeof(added[0].path), "%s", d);
+                }
+        }
         STEP(mount("sockcheck-root", NEWROOT, "tmpfs", MS_NOSUID | MS_NODEV,
                    "size=2m,nr_inodes=1024,mode=0755") == 0,
              "mount the new root");
         for (size_t i = 0; i < sizeof(sys_dirs) / sizeof(sys_dirs[0]); i++)
                 if (bind_ro(sys_dirs[i], msg, cap) < 0)
                         return -EIO;
-        /* Directories an instructor adds for a language runtime (SOCKCHECK_JAIL_BIND=/opt/jdk:...). */
-        if (extra && *extra) {
-                char list[1024], *save = NULL;
-
-                snprintf(list, sizeof(list), "%s", extra);
-                for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                        char *s;
-
-                        if (d[0] != '/' || strstr(d, ".."))
-                                continue;
-                        for (s = strchr(d + 1, '/'); s; s = strchr(s + 1, '/')) {
-                                *s = '\0';
-                                snprintf(path, sizeof(path), NEWROOT "%s", d);
-                                mkdir(path, 0755);
-                                *s = '/';
-                        }
-                        if (bind_ro(d, msg, cap) < 0)
-                                return -EIO;
-                }
-        }
 
         /* /etc: the host's view of names, an identity for the uid, what libc reads. */
         STEP(mkdir(NEWROOT "/etc", 0755) == 0, "mkdir /etc");
@@ -606,13 +616,31 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
 
         /* The port, read-only; a private HOME and /tmp. */
         STEP(mkdir(NEWROOT "/port", 0755) == 0, "mkdir /port");
-        STEP(mount(j->port_dir, NEWROOT "/port", NULL, MS_BIND | MS_REC, NULL) == 0,
+        STEP(move_mount(port_tree, "", AT_FDCWD, NEWROOT "/port", MOVE_MOUNT_F_EMPTY_PATH) == 0,
              "bind the port %s", j->port_dir);
+        close(port_tree);
         STEP(seal(NEWROOT "/port", true, false) == 0, "make the port read-only");
         STEP(mkdir(NEWROOT "/home", 0755) == 0, "mkdir /home");
         if (private_tmpfs(j, NEWROOT HOME_DIR, msg, cap) < 0 ||
             private_tmpfs(j, NEWROOT "/tmp", msg, cap) < 0)
                 return -EIO;
+        /* The added directories last: one under /tmp is not hidden by the private /tmp. */
+        for (int i = 0; i < nadded; i++) {
+                char *d = added[i].path;
+
+                for (char *s = strchr(d + 1, '/'); s; s = strchr(s + 1, '/')) {
+                        *s = '\0';
+                        snprintf(path, sizeof(path), NEWROOT "%s", d);
+                        mkdir(path, 0755);
+                        *s = '/';
+                }
+                snprintf(path, sizeof(path), NEWROOT "%s", d);
+                STEP(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+                STEP(move_mount(added[i].fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) == 0,
+                     "bind %s", d);
+                STEP(seal(path, true, false) == 0, "make %s read-only", path);
+                close(added[i].fd);
+        }
 
         /* Into it; the machine's tree is let go of entirely. */
         STEP(chdir(NEWROOT) == 0, "chdir to the new root");

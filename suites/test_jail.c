@@ -288,6 +288,58 @@ Test(jail, refuses_a_link_that_leaves_the_port, .timeout = 20)
         cr_assert(rc < 0, "a directory was run as a program");
 }
 
+/*
+ * The jail puts its new root together on a tmpfs over /tmp, where an
+ * instructor most often unpacks a class: a port there, and a runtime added
+ * there with SOCKCHECK_JAIL_BIND, must still be seen (they were hidden, and
+ * every start was a harness error).
+ */
+static char under_tmp[64];
+
+static void remove_under_tmp(void)
+{
+        char cmd[128];
+
+        if (under_tmp[0]) {
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", under_tmp);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "could not remove %s\n", under_tmp);
+        }
+        sct_cleanup();
+}
+
+Test(jail, runs_a_port_kept_under_tmp, .timeout = 20, .fini = remove_under_tmp)
+{
+        struct sc_lab *lab = sct_lab_loopback("h1");
+        char dir[96], prog[128], rt[96], file[128], link[160];
+        const char *text = "#!/bin/sh\necho in-tmp; cat \"$0.rt\"/version\n";
+        const char *argv[] = {prog, NULL};
+        struct sc_proc *p;
+        int rc;
+
+        snprintf(under_tmp, sizeof(under_tmp), "/tmp/sockcheck-jail-test.XXXXXX");
+        cr_assert(mkdtemp(under_tmp), "mkdtemp: %s", strerror(errno));
+        snprintf(dir, sizeof(dir), "%s/port", under_tmp);
+        snprintf(prog, sizeof(prog), "%s/udp_local", dir);
+        snprintf(rt, sizeof(rt), "%s/runtime", under_tmp);
+        snprintf(file, sizeof(file), "%s/version", rt);
+        /* The script finds the runtime through a link in the port, to where it is bound. */
+        snprintf(link, sizeof(link), "%s.rt", prog);
+        cr_assert(mkdir(dir, 0755) == 0 && mkdir(rt, 0755) == 0 && chmod(under_tmp, 0755) == 0);
+        SCT_OK(sc_write_file(prog, text, strlen(text)));
+        SCT_OK(sc_write_file(file, "runtime 1\n", 10));
+        cr_assert(chmod(prog, 0755) == 0 && symlink(rt, link) == 0);
+        setenv("SOCKCHECK_JAIL_BIND", rt, 1);
+        rc = sc_spawn(lab, &(struct sc_proc_opts){.host = 0, .argv = argv, .name = "in-tmp",
+                                                  .timeout_s = 20},
+                      &p);
+        unsetenv("SOCKCHECK_JAIL_BIND");
+        cr_assert(rc == 0, "a port under /tmp could not be started: %s", sc_error());
+        sc_proc_wait(p, 5);
+        cr_assert_str_eq(out_of(p), "in-tmp\nruntime 1\n", "a port under /tmp printed '%s' (%s)",
+                         out_of(p), sc_proc_end(p));
+}
+
 Test(jail, names_a_missing_interpreter, .timeout = 20)
 {
         struct sc_lab *lab = sct_lab_loopback("h1");
