@@ -514,7 +514,9 @@ static void rerun_student(struct gr_student *s)
                         snprintf(e4, sizeof(e4), "SOCKCHECK_BUILD=%s", o.build);
                         char *argv[] = {(char *)bin,     filter, "--verbose",
                                         "--color=never", "-j1",  NULL};
-                        char *env[] = {e1, e2, e3, e4, o.limits_env[0] ? o.limits_env : NULL,
+                        /* Its programs real-time, as conform runs them (harness/timing_prio.c). */
+                        char e5[] = "SOCKCHECK_PROG_RTPRIO=20";
+                        char *env[] = {e1, e2, e3, e4, e5, o.limits_env[0] ? o.limits_env : NULL,
                                        NULL};
                         pid_t g = gr_guard_start(argv, env, log, 600);
                         if (g < 0)

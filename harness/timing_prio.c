@@ -9,10 +9,13 @@
  * 11 times at nice -20, but never more than 0.93 ms late under SCHED_FIFO
  * (the kernel here is PREEMPT_NONE at HZ=250: a fair-class wake-up may wait
  * for the running task's slice or the next tick; a real-time one preempts
- * at once).  So scripts/conform runs the timing tests' runners SCHED_FIFO
- * and asks, through SOCKCHECK_PROG_RTPRIO, for the programs themselves one
- * level above the harness: a program's wake-up then waits for nothing of
- * ours.  No tolerance is widened; the late wake-ups are taken away.
+ * at once).  So scripts/conform asks, through SOCKCHECK_PROG_RTPRIO, for
+ * the timed programs to run SCHED_FIFO, and leaves the rest of the harness
+ * at normal priority: real-time work that keeps a core busy has the
+ * kernel's fair server (6.12 and later) run the starved normal tasks for
+ * 50 ms ahead of every real-time task, the timed program included (seen as
+ * one 0.1 s wait of 119.5 ms while the runners were real-time too).  No
+ * tolerance is widened; the late wake-ups are taken away.
  */
 #define _GNU_SOURCE
 #include "timing_prio.h"
