@@ -9,23 +9,11 @@
  * pass/fail.
  */
 #include "sc.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int cmp(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p)
-{
-        qsort(v, (size_t)n, sizeof(*v), cmp);
-        return v[(int)(p * (n - 1) + 0.5)];
-}
 
 int main(int argc, char **argv)
 {
@@ -70,10 +58,11 @@ int main(int argc, char **argv)
         printf("program start, %d rounds each, mode %s (median / p90, ms):\n", rounds,
                sc_mode_name(sc_mode()));
         for (int k = 0; k < 2; k++) {
-                double s90 = pct(start[k], rounds, 0.9), r90 = pct(run[k], rounds, 0.9);
+                double s90 = sc_percentile(start[k], rounds, 0.9);
+                double r90 = sc_percentile(run[k], rounds, 0.9);
 
-                med_start[k] = pct(start[k], rounds, 0.5);
-                med_run[k] = pct(run[k], rounds, 0.5);
+                med_start[k] = sc_percentile(start[k], rounds, 0.5);
+                med_run[k] = sc_percentile(run[k], rounds, 0.5);
                 printf("  %-9s start to exec %6.2f / %6.2f   whole run of /bin/true %6.2f / %6.2f\n",
                        k ? "jailed" : "unjailed", med_start[k], s90, med_run[k], r90);
         }

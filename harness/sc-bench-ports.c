@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include "capture.h"
 #include "internal.h"
+#include "stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,19 +51,6 @@ static double cpu_now(void)
         getrusage(RUSAGE_SELF, &ru);
         return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
                ru.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-        qsort(v, (size_t)n, sizeof(*v), cmp_double);
-        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static int packet_socket(int ifindex)
@@ -176,10 +164,11 @@ int main(int argc, char **argv)
                         cw[r] = (sc_now() - t0) * 1e3;
                         cc[r] = (cpu_now() - c0) * 1e3;
                 }
-                mo = median(ow, rounds);
-                mc = median(cw, rounds);
+                mo = sc_percentile(ow, rounds, 0.5);
+                mc = sc_percentile(cw, rounds, 0.5);
                 printf("  %-8s %10.2f %10.2f %10.2f %10.2f %12.2f\n", way_name[w], mo,
-                       median(oc, rounds), mc, median(cc, rounds), (mo + mc) / nports);
+                       sc_percentile(oc, rounds, 0.5), mc,
+                       sc_percentile(cc, rounds, 0.5), (mo + mc) / nports);
                 free(ow);
                 free(oc);
                 free(cw);

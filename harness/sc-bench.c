@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "decode.h"
 #include "sc.h"
+#include "stats.h"
 
 #include <math.h>
 #include <netinet/in.h>
@@ -23,21 +24,6 @@
 
 static const char *peer = "sc-peer";
 static int rounds = 200;
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-static double pct(double *v, int n, double p)
-{
-        int i = (int)ceil(p * n) - 1;
-
-        qsort(v, (size_t)n, sizeof(*v), cmp_double);
-        return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
-}
 
 static void die(const char *what)
 {
@@ -156,11 +142,11 @@ static void delays(void)
                 fprintf(stderr, "sc-bench: no round trip came back\n");
                 exit(1);
         }
-        lo_med = pct(lo, nl, 0.5);
-        base_med = pct(base, nb, 0.5);
+        lo_med = sc_percentile(lo, nl, 0.5);
+        base_med = sc_percentile(base, nb, 0.5);
         printf("\nRound trips, %d each (ms):\n", rounds);
-        printf("  on loopback:            median %.3f  p99 %.3f\n", lo_med, pct(lo, nl, 0.99));
-        printf("  through the switch:     median %.3f  p99 %.3f\n", base_med, pct(base, nb, 0.99));
+        printf("  on loopback:            median %.3f  p99 %.3f\n", lo_med, sc_percentile(lo, nl, 0.99));
+        printf("  through the switch:     median %.3f  p99 %.3f\n", base_med, sc_percentile(base, nb, 0.99));
         printf("  switch adds per crossing: %.3f ms (median, half the difference)\n",
                (base_med - lo_med) / 2);
         printf("\nDelay error (one direction delayed; error = round trip - delay - undelayed "
@@ -178,9 +164,9 @@ static void delays(void)
                         err[i] -= d + base_med;
                         abs_err[i] = fabs(err[i]);
                 }
-                med = pct(err, n, 0.5);
-                printf("  %-8.0f %+-10.3f %-10.3f %-10.3f %-10d\n", d, med, pct(abs_err, n, 0.99),
-                       pct(abs_err, n, 1.0), n);
+                med = sc_percentile(err, n, 0.5);
+                printf("  %-8.0f %+-10.3f %-10.3f %-10.3f %-10d\n", d, med, sc_percentile(abs_err, n, 0.99),
+                       sc_percentile(abs_err, n, 1.0), n);
                 free(abs_err);
         }
         free(base);
