@@ -853,6 +853,15 @@ static void tcp_session(struct seg *s, uint16_t cport, uint32_t cisn, uint32_t s
         memcpy(s, proto, sizeof(proto));
 }
 
+/* tcp_session()'s exchange in canonical form: the six segments that are not pure ACKs. */
+#define TCP_SESSION_CANON                                                                    \
+        "10.0.0.1:C1 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"                      \
+        "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 len 0\n"                     \
+        "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 len 2 'hi'\n"              \
+        "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 len 29 '[<ctime>] hi'\n"  \
+        "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 len 0\n"                     \
+        "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 len 0\n"
+
 Test(decode, canon_tcp_session, .timeout = 10)
 {
         struct seg segs[8];
@@ -860,15 +869,7 @@ Test(decode, canon_tcp_session, .timeout = 10)
 
         tcp_session(segs, 54176, 0xfffffff0u, 12345678, "[Sat Nov  1 08:05:03 2026] hi");
         t = canon_of(segs, 8, book, SC_BOOK_NPORTS);
-        cr_assert_str_eq(body(t),
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 len 0\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 len 2 "
-                         "'hi'\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 len 29 "
-                         "'[<ctime>] hi'\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 len 0\n");
+        cr_assert_str_eq(body(t), TCP_SESSION_CANON);
         cr_assert(strstr(t, "pure ACKs are left out"), "the header says why ACKs are missing");
         free(t);
 }
@@ -892,14 +893,7 @@ Test(decode, canon_leaves_out_tcp_retransmissions_only, .timeout = 10)
         segs[12] = segs[11];
         t = canon_of(segs, 13, book, SC_BOOK_NPORTS);
         cr_assert_str_eq(body(t),
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [S.] DF iplen 40 seq 0 len 0\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 1:3 len 2 "
-                         "'hi'\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [P.] DF iplen 69 seq 1:30 len 29 "
-                         "'[<ctime>] hi'\n"
-                         "10.0.0.1:C1 > 10.0.0.2:21567 TCP [F.] DF iplen 40 seq 3 len 0\n"
-                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [F.] DF iplen 40 seq 30 len 0\n"
+                         TCP_SESSION_CANON
                          "10.0.0.1:C1 > 10.0.0.2:21567 TCP [P.] DF iplen 42 seq 3:5 len 2 "
                          "'hi'\n"
                          "10.0.0.1:C2 > 10.0.0.2:1060 UDP DF iplen 33 len 5 'twice'\n"
