@@ -1059,52 +1059,56 @@ int sc_proc_wait_bytes(struct sc_proc *p, size_t want, double timeout_s)
         }
 }
 
-/* Is there a socket on port in /proc/<pid>/net/<table>? TCP must be listening. */
-static int port_in_table(pid_t pid, const char *table, uint16_t port, bool listening)
+/*
+ * Is there a socket on port in /proc/<pid>/net/tcp or tcp6 (udp, udp6)?
+ * TCP must be listening.  Only where sock_diag cannot answer (see below).
+ */
+static bool port_in_tables(pid_t pid, int proto, uint16_t port)
 {
-        char path[64], *text, *line, *save = NULL;
-        int found = 0;
+        static const char *const tcp[] = {"tcp", "tcp6"}, *const udp[] = {"udp", "udp6"};
+        const char *const *tables = proto == IPPROTO_TCP ? tcp : udp;
+        bool found = false;
 
-        snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, table);
-        if (sc_read_file(path, &text, NULL) < 0)
-                return -ESRCH;
-        for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                unsigned lport, st;
+        for (int i = 0; i < 2 && !found; i++) {
+                char path[64], *text, *line, *save = NULL;
 
-                /* tcp and tcp6 alike: "sl: local:port remote:port st" */
-                if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%4X %*[0-9A-Fa-f]:%*4X %2X", &lport, &st) != 2)
+                snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, tables[i]);
+                if (sc_read_file(path, &text, NULL) < 0)
                         continue;
-                if (lport == port && (!listening || st == 0x0A)) {
-                        found = 1;
-                        break;
+                for (line = strtok_r(text, "\n", &save); line && !found;
+                     line = strtok_r(NULL, "\n", &save)) {
+                        unsigned lport, st;
+
+                        /* v4 and v6 alike: "sl: local:port remote:port st" */
+                        if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%4X %*[0-9A-Fa-f]:%*4X %2X", &lport,
+                                   &st) == 2)
+                                found = lport == port && (proto != IPPROTO_TCP || st == 0x0A);
                 }
+                free(text);
         }
-        free(text);
         return found;
 }
 
 /*
  * Is port bound where p runs?  Asked of its lab host's stack through
  * sock_diag (sockdiag.c: /proc/net/tcp costs milliseconds a read); read
- * from /proc only when there is no such socket.  IPv6 too: a dual-stack
+ * from /proc only when that cannot answer.  IPv6 too: a dual-stack
  * listener on [::] serves the book's IPv4 clients.
  */
-static int port_bound(struct sc_proc *p, int proto, uint16_t port)
+static bool port_bound(struct sc_proc *p, int proto, uint16_t port)
 {
         struct sc_lab *lab = p->lab;
-        const char *t4 = proto == IPPROTO_TCP ? "tcp" : "udp", *t6 = proto == IPPROTO_TCP ? "tcp6" : "udp6";
-        int r;
 
         /* Plain loopback mode: the machine's own stack, which is ours. */
         if (lab && lab->mode == SC_MODE_LOOPBACK && lab->diag[p->host] < 0)
                 lab->diag[p->host] = sc_diag_open();
         if (lab && lab->diag[p->host] >= 0) {
-                r = sc_diag_bound(lab->diag[p->host], proto, port);
+                int r = sc_diag_bound(lab->diag[p->host], proto, port);
+
                 if (r >= 0)
-                        return r;
+                        return r > 0;
         }
-        r = port_in_table(p->pid, t4, port, proto == IPPROTO_TCP);
-        return r != 0 ? r : port_in_table(p->pid, t6, port, proto == IPPROTO_TCP) > 0;
+        return port_in_tables(p->pid, proto, port);
 }
 
 int sc_proc_wait_bound(struct sc_proc *p, int proto, uint16_t port, double timeout_s)
@@ -1113,13 +1117,10 @@ int sc_proc_wait_bound(struct sc_proc *p, int proto, uint16_t port, double timeo
         bool tcp = proto == IPPROTO_TCP;
 
         for (;;) {
-                int r;
-
                 if (reap(p))
                         return sc_fail(ESRCH, "%s %s before binding %s port %u", p->name,
                                        sc_proc_end(p), tcp ? "TCP" : "UDP", port);
-                r = port_bound(p, proto, port);
-                if (r > 0)
+                if (port_bound(p, proto, port))
                         return 0;
                 if (sc_now() >= deadline)
                         return sc_fail(ETIMEDOUT, "%s bound no %s port %u within %.1f s (%s)",
