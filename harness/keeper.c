@@ -1093,23 +1093,31 @@ int sc_keeper_request(struct sc_lab *lab, int op, const void *arg, size_t arglen
 static pid_t exiting[SC_MAX_EXITING];
 static int nexiting;
 
+/* Waits up to timeout_s for keeper pid to end, then kills it: it is reaped either way. */
+static void reap_keeper(pid_t pid, double timeout_s)
+{
+        double deadline = sc_now() + timeout_s;
+        int status;
+
+        while (waitpid(pid, &status, WNOHANG) == 0) {
+                if (sc_now() > deadline) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, &status, 0);
+                        return;
+                }
+                sc_nap(0.001);
+        }
+}
+
+/* Reaps the stopped keepers that have ended (block: all of them, 3 s each at most). */
 static void reap_exiting(bool block)
 {
-        double deadline = sc_now() + 3.0;
-
         for (int i = 0; i < nexiting;) {
                 int status;
-                pid_t r = waitpid(exiting[i], &status, WNOHANG);
 
-                if (r == 0 && block) {
-                        if (sc_now() > deadline) {
-                                kill(exiting[i], SIGKILL);
-                                waitpid(exiting[i], &status, 0);
-                        } else {
-                                sc_nap(0.001);
-                                continue;
-                        }
-                } else if (r == 0) {
+                if (block)
+                        reap_keeper(exiting[i], 3.0);
+                else if (waitpid(exiting[i], &status, WNOHANG) == 0) {
                         i++;
                         continue;
                 }
@@ -1125,32 +1133,20 @@ static void reap_exiting_at_exit(void)
 void sc_keeper_stop(struct sc_lab *lab)
 {
         static bool registered;
-        int status;
-        double deadline = sc_now() + 3.0;
 
         if (lab->ctl >= 0)
                 close(lab->ctl);
         lab->ctl = -1;
         if (lab->keeper <= 0)
                 return;
-        if (lab->mode != SC_MODE_LOOPBACK) {
-                if (!registered)
-                        registered = atexit(reap_exiting_at_exit) == 0;
-                if (registered && nexiting == SC_MAX_EXITING)
+        if (!registered)
+                registered = atexit(reap_exiting_at_exit) == 0;
+        if (lab->mode != SC_MODE_LOOPBACK && registered) {
+                if (nexiting == SC_MAX_EXITING)
                         reap_exiting(true);
-                if (registered) {
-                        exiting[nexiting++] = lab->keeper;
-                        lab->keeper = 0;
-                        return;
-                }
-        }
-        while (waitpid(lab->keeper, &status, WNOHANG) == 0) {
-                if (sc_now() > deadline) {
-                        kill(lab->keeper, SIGKILL);
-                        waitpid(lab->keeper, &status, 0);
-                        break;
-                }
-                sc_nap(0.001);
+                exiting[nexiting++] = lab->keeper;
+        } else {
+                reap_keeper(lab->keeper, 3.0);
         }
         lab->keeper = 0;
 }
