@@ -624,6 +624,20 @@ bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant,
         return ok;
 }
 
+void sct_expect_gave_up(struct sc_proc *peer, double ended, double want_s, const struct sc_lab *lab)
+{
+        struct sct_io io[16];
+        int n = sct_peer_log(peer, io, 16);
+        double gave_up = n >= 1 ? ended - io[0].mono : 0, tol = 0.05 * want_s;
+
+        sct_io_free(io, n);
+        cr_assert(n >= 1, "the peer received nothing (%s)", sct_evidence(lab));
+        /* The end is seen by polling, within a millisecond. */
+        cr_assert(gave_up > want_s - tol && gave_up < want_s + tol,
+                  "gave up %.3f s after its first datagram, expected %.3f +- %.3f s (%s)", gave_up,
+                  want_s, tol, sct_evidence(lab));
+}
+
 /* log of C(n, k) */
 static double log_choose(int n, int k)
 {

@@ -181,6 +181,13 @@ bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant,
                      size_t cap);
 
 /*
+ * udp_remote's client gave up (ended, sc_now() when its end was seen)
+ * want_s after its first datagram reached peer (an sc-peer: its receive
+ * time, the same monotonic clock), within 5 %; fails the test otherwise.
+ */
+void sct_expect_gave_up(struct sc_proc *peer, double ended, double want_s, const struct sc_lab *lab);
+
+/*
  * The wire check: the lab's capture cap, in canonical form (decode.h), must
  * equal the reference captures/<ref>.txt recorded from our own programs.
  * Ephemeral ports become C1, C2...; the book's ports and those in
