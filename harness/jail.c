@@ -626,18 +626,10 @@ int sc_jail_build_root(const struct sc_jail *j, char *msg, size_t cap)
                 return -EIO;
         /* The added directories last: one under /tmp is not hidden by the private /tmp. */
         for (int i = 0; i < nadded; i++) {
-                char *d = added[i].path;
-
-                for (char *s = strchr(d + 1, '/'); s; s = strchr(s + 1, '/')) {
-                        *s = '\0';
-                        snprintf(path, sizeof(path), NEWROOT "%s", d);
-                        mkdir(path, 0755);
-                        *s = '/';
-                }
-                snprintf(path, sizeof(path), NEWROOT "%s", d);
-                STEP(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+                snprintf(path, sizeof(path), NEWROOT "%s", added[i].path);
+                STEP(sc_mkdirs(path) == 0, "mkdir %s", path);
                 STEP(move_mount(added[i].fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) == 0,
-                     "bind %s", d);
+                     "bind %s", added[i].path);
                 STEP(seal(path, true, false) == 0, "make %s read-only", path);
                 close(added[i].fd);
         }
