@@ -85,6 +85,8 @@ struct sc_lab {
  * and whether it holds a TCP listener (UDP: any socket) on port: 1, 0, or <0. */
 int sc_diag_open(void);
 int sc_diag_bound(int fd, int proto, uint16_t port);
+/* How many TCP connections of that namespace are closing: a FIN sent, the other not seen. */
+int sc_diag_tcp_closing(int fd);
 
 /* The keeper: a single-threaded child that builds the lab and runs its switch. */
 int sc_keeper_start(struct sc_lab *lab);

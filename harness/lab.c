@@ -379,6 +379,25 @@ int sc_lab_capture(struct sc_lab *lab, const char *name, int seg, int host, cons
         return lab->ncaps++;
 }
 
+/*
+ * Waits, at most timeout_s, until no TCP connection of the lab is half
+ * closed: a capture that ends between the last client's FIN and the
+ * server's leaves the server's out (a Python server under load was seen
+ * closing after the test had finished the capture).  Namespace modes only:
+ * on the machine's own loopback the connections are not the lab's alone.
+ */
+static void wait_tcp_settled(const struct sc_lab *lab, double timeout_s)
+{
+        double deadline = sc_now() + timeout_s;
+
+        if (lab->mode == SC_MODE_LOOPBACK)
+                return;
+        for (int h = 0; h < lab->nhosts; h++)
+                while (lab->diag[h] >= 0 && sc_diag_tcp_closing(lab->diag[h]) > 0 &&
+                       sc_now() < deadline)
+                        sc_nap(0.002);
+}
+
 int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats)
 {
         struct sc_keeper_capreply rep;
@@ -391,6 +410,7 @@ int sc_lab_capture_finish(struct sc_lab *lab, struct sc_capture_stats *stats)
                         memcpy(stats, lab->cap_stats, sizeof(lab->cap_stats));
                 return 0;
         }
+        wait_tcp_settled(lab, 1.0);
         memset(&rep, 0, sizeof(rep));
         rc = sc_keeper_request(lab, SC_OP_CAPTURE_FINISH, lab->notes, strlen(lab->notes) + 1,
                                &rep, sizeof(rep));

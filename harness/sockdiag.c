@@ -37,8 +37,8 @@ int sc_diag_open(void)
         return fd;
 }
 
-/* One dump of family's proto sockets in the wanted states: 1 if one has port. */
-static int dump_has_port(int fd, int family, int proto, uint32_t states, uint16_t port)
+/* One dump of family's proto sockets in the wanted states: how many have port (0: any). */
+static int dump_count(int fd, int family, int proto, uint32_t states, uint16_t port)
 {
         static uint32_t seq;
         struct {
@@ -52,7 +52,7 @@ static int dump_has_port(int fd, int family, int proto, uint32_t states, uint16_
         };
         struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
         long buf[8192 / sizeof(long)];
-        int found = 0;
+        int found = 0; /* how many */
 
         if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
                 return sc_fail(errno, "sock_diag request: %s", strerror(errno));
@@ -87,8 +87,8 @@ static int dump_has_port(int fd, int family, int proto, uint32_t states, uint16_
                                 const struct inet_diag_msg *m = NLMSG_DATA(h);
 
                                 /* The listening walk filters on the port; UDP's does not. */
-                                if (m->id.idiag_sport == htons(port))
-                                        found = 1;
+                                if (port == 0 || m->id.idiag_sport == htons(port))
+                                        found++;
                         }
                 }
         }
@@ -101,10 +101,23 @@ int sc_diag_bound(int fd, int proto, uint16_t port)
         static const int families[] = {AF_INET, AF_INET6};
 
         for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
-                int r = dump_has_port(fd, families[i], proto, states, port);
+                int r = dump_count(fd, families[i], proto, states, port);
 
                 if (r != 0)
-                        return r;
+                        return r < 0 ? r : 1;
         }
         return 0;
+}
+
+int sc_diag_tcp_closing(int fd)
+{
+        /* One side has sent its FIN and the other's has not been seen yet. */
+        uint32_t states = 1u << TCP_FIN_WAIT1 | 1u << TCP_FIN_WAIT2 | 1u << TCP_CLOSE_WAIT |
+                          1u << TCP_LAST_ACK | 1u << TCP_CLOSING;
+        int v4 = dump_count(fd, AF_INET, IPPROTO_TCP, states, 0), v6;
+
+        if (v4 < 0)
+                return v4;
+        v6 = dump_count(fd, AF_INET6, IPPROTO_TCP, states, 0);
+        return v6 < 0 ? v6 : v4 + v6;
 }

@@ -11,6 +11,7 @@
 #include "impair.h"
 #include "sct.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -531,6 +532,68 @@ Test(harness, readiness_is_asked_of_the_programs_own_host, .timeout = 20)
         SCT_OK(sc_proc_wait_bound(udp_server, IPPROTO_UDP, 7104, 5));
         rc = sc_proc_wait_bound(udp_server, IPPROTO_TCP, 7104, 0.3);
         cr_assert_eq(rc, -ETIMEDOUT, "a UDP socket was reported as a TCP listener (rc %d)", rc);
+}
+
+/* TCP segments with FIN from src:sport in a capture. */
+static int fins_from(const char *path, const char *src, unsigned sport)
+{
+        char err[PCAP_ERRBUF_SIZE];
+        pcap_t *f = pcap_open_offline(path, err);
+        struct pcap_pkthdr *h;
+        const u_char *d;
+        in_addr_t want = inet_addr(src);
+        int n = 0;
+
+        cr_assert(f, "%s: %s", path, err);
+        while (pcap_next_ex(f, &h, &d) == 1) {
+                size_t ihl;
+                in_addr_t from;
+
+                if (h->caplen < 14 + 20 || d[12] != 0x08 || d[13] != 0x00 || d[14 + 9] != 6)
+                        continue;
+                ihl = (size_t)(d[14] & 0x0f) * 4;
+                memcpy(&from, d + 14 + 12, 4);
+                if (h->caplen >= 14 + ihl + 14 && from == want &&
+                    (unsigned)(d[14 + ihl] << 8 | d[14 + ihl + 1]) == sport && (d[14 + ihl + 13] & 1))
+                        n++;
+        }
+        pcap_close(f);
+        return n;
+}
+
+/*
+ * A capture ends once the lab's TCP exchanges have settled: a server that
+ * closes 300 ms after its client left still has its FIN in a capture
+ * finished the moment the client ended.
+ */
+Test(harness, capture_waits_for_the_last_fin, .timeout = 20)
+{
+        struct sc_lab *lab = sct_lab_pair(1500, true);
+        const char *srv_argv[] = {"/usr/bin/python3", "-c",
+                                  "import socket, time\n"
+                                  "s = socket.socket()\n"
+                                  "s.bind(('', 7200))\n"
+                                  "s.listen(1)\n"
+                                  "c, _ = s.accept()\n"
+                                  "while c.recv(100):\n"
+                                  "    pass\n"
+                                  "time.sleep(0.3)\n"
+                                  "c.close()\n",
+                                  NULL};
+        const char *cli_argv[] = {sct_peer(), "tcp-client", "10.0.1.2", "7200", "--wait", "50",
+                                  "hi", NULL};
+        struct sc_capture_stats st[SC_MAX_CAPTURES];
+        struct sc_proc *srv;
+        int n;
+
+        SCT_OK(sc_lab_start(lab));
+        srv = sct_run(lab, 1, "server", NULL, srv_argv);
+        SCT_OK(sc_proc_wait_bound(srv, IPPROTO_TCP, 7200, 5));
+        sct_expect_exit(sct_run(lab, 0, "client", NULL, cli_argv), 0, 5);
+        SCT_OK(sc_lab_capture_finish(lab, st));
+        n = fins_from(st[0].path, "10.0.1.2", 7200);
+        cr_assert_eq(n, 1, "the capture holds %d FIN of the server's (it closes 0.3 s after its "
+                     "client); %s", n, sct_evidence(lab));
 }
 
 Test(harness, capture_drains_without_kernel_drops, .timeout = 20)
