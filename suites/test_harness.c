@@ -534,6 +534,38 @@ Test(harness, readiness_is_asked_of_the_programs_own_host, .timeout = 20)
         cr_assert_eq(rc, -ETIMEDOUT, "a UDP socket was reported as a TCP listener (rc %d)", rc);
 }
 
+/*
+ * Each lab host has a TCP connection table of its own (keeper.c): a walk of
+ * the machine's shared one (262144 buckets here) takes milliseconds without
+ * a preemption point, and the harness walks a host's table before every
+ * capture ends.  Asked of a two-host lab and of a one-host lab without links.
+ */
+Test(harness, lab_hosts_have_their_own_tcp_table, .timeout = 20)
+{
+        const char *argv[] = {"/bin/cat", "/proc/sys/net/ipv4/tcp_ehash_entries", NULL};
+        struct sc_lab *pair, *single;
+
+        SCT_NEED_NAMESPACES();
+        if (access("/proc/sys/net/ipv4/tcp_child_ehash_entries", F_OK) < 0)
+                cr_skip_test("this kernel (before 6.1) has one TCP table for all namespaces");
+        pair = sct_lab_pair(1500, false);
+        SCT_OK(sc_lab_start(pair));
+        for (int h = 0; h < 2; h++) {
+                struct sc_proc *p = sct_run(pair, h, h ? "cat-beta" : "cat-alpha", NULL, argv);
+
+                sct_expect_exit(p, 0, 5);
+                /* Negative: the machine's table, shared. */
+                sct_expect_stdout(p, "256\n", pair);
+        }
+        single = sct_lab_loopback_as("solo", "solo");
+        {
+                struct sc_proc *p = sct_run(single, 0, "cat-solo", NULL, argv);
+
+                sct_expect_exit(p, 0, 5);
+                sct_expect_stdout(p, "256\n", single);
+        }
+}
+
 /* TCP segments with FIN from src:sport in a capture. */
 static int fins_from(const char *path, const char *src, unsigned sport)
 {
