@@ -20,6 +20,7 @@
 #include "capture.h"
 #include "impair.h"
 #include "internal.h"
+#include "timing_prio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1000,6 +1001,7 @@ static void keeper_main(struct sc_lab *lab, int ctl, pid_t parent)
         send_ready(&k, rc);
         if (rc < 0)
                 _exit(1);
+        sc_timing_priority_switch(); /* timing tests: see timing_prio.h */
         run(&k);
         if (k.faults)
                 fclose(k.faults);

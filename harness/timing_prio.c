@@ -45,3 +45,11 @@ int sc_timing_priority(int rt_priority)
                 return -errno;
         return 0;
 }
+
+int sc_timing_priority_switch(void)
+{
+        const char *s = getenv("SOCKCHECK_PROG_RTPRIO");
+        int prog = s ? atoi(s) : 0;
+
+        return prog > 0 ? sc_timing_priority(prog < 99 ? prog + 1 : 99) : 0;
+}

@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -564,6 +566,76 @@ Test(harness, lab_hosts_have_their_own_tcp_table, .timeout = 20)
                 sct_expect_exit(p, 0, 5);
                 sct_expect_stdout(p, "256\n", single);
         }
+}
+
+/* The scheduling policy and real-time priority of pid, from /proc/<pid>/stat. */
+static void sched_of(pid_t pid, const char *text, int *policy, int *rtprio)
+{
+        char path[64], buf[1024];
+        const char *p;
+        FILE *f = NULL;
+        size_t n;
+
+        if (!text) {
+                snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+                f = fopen(path, "r");
+                cr_assert(f, "%s: %s", path, strerror(errno));
+                n = fread(buf, 1, sizeof(buf) - 1, f);
+                fclose(f);
+                buf[n] = '\0';
+                text = buf;
+        }
+        /* After the comm's closing parenthesis: field 3 on; rt_priority is 40, policy 41. */
+        p = strrchr(text, ')');
+        cr_assert(p, "no stat line: %s", text);
+        p++;
+        for (int field = 3; field < 40; field++) {
+                p = strchr(p + 1, ' ');
+                cr_assert(p, "short stat line: %s", text);
+        }
+        cr_assert_eq(sscanf(p, " %d %d", rtprio, policy), 2, "stat line: %s", text);
+}
+
+/*
+ * In a timing test (SOCKCHECK_PROG_RTPRIO set, as scripts/conform and
+ * run-test.sh set it) the programs run SCHED_FIFO at that priority and the
+ * lab's switch one above: it forwards and delays what is timed.
+ */
+Test(harness, timing_tests_run_programs_and_switch_real_time, .timeout = 20)
+{
+        const char *argv[] = {"/bin/cat", "/proc/self/stat", NULL};
+        struct sc_lab *lab;
+        struct sc_proc *p;
+        char path[96], kids[256];
+        int policy, prio, n = 0;
+        pid_t keeper = 0;
+        FILE *f;
+
+        if (sched_setscheduler(0, SCHED_FIFO, &(struct sched_param){.sched_priority = 1}) < 0)
+                cr_skip_test("no real-time priority here (%s)", strerror(errno));
+        sched_setscheduler(0, SCHED_OTHER, &(struct sched_param){0});
+        setenv("SOCKCHECK_PROG_RTPRIO", "20", 1);
+        lab = sct_lab_pair(1500, false);
+        SCT_OK(sc_lab_start(lab));
+        p = sct_run(lab, 0, "cat", NULL, argv);
+        sct_expect_exit(p, 0, 5);
+        sched_of(0, sc_proc_stdout(p, NULL), &policy, &prio);
+        cr_assert(policy == SCHED_FIFO && prio == 20,
+                  "the program ran with policy %d priority %d, expected SCHED_FIFO (%d) 20", policy,
+                  prio, SCHED_FIFO);
+        /* The keeper is this process's one child once the program is reaped. */
+        snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)syscall(SYS_gettid));
+        f = fopen(path, "r");
+        cr_assert(f, "%s: %s", path, strerror(errno));
+        if (fgets(kids, sizeof(kids), f))
+                for (char *t = strtok(kids, " \n"); t; t = strtok(NULL, " \n"), n++)
+                        keeper = atoi(t);
+        fclose(f);
+        cr_assert_eq(n, 1, "expected one child (the keeper), found %d: %s", n, kids);
+        sched_of(keeper, NULL, &policy, &prio);
+        cr_assert(policy == SCHED_FIFO && prio == 21,
+                  "the switch ran with policy %d priority %d, expected SCHED_FIFO (%d) 21", policy,
+                  prio, SCHED_FIFO);
 }
 
 /* TCP segments with FIN from src:sport in a capture. */
