@@ -137,7 +137,7 @@ static json_t *derive(const char *out, int exit_code)
         char path[PATH_MAX];
         char *results, *report;
         json_t *r = json_object(), *tests = json_array(), *msgs = json_object(),
-               *durs = json_object();
+               *durs = json_object(), *reruns = json_object();
         int book_pass = 0, book_fail = 0;
 
         snprintf(path, sizeof(path), "%s/results.txt", out);
@@ -146,6 +146,8 @@ static json_t *derive(const char *out, int exit_code)
         report = gr_slurp(path, NULL);
         report_lines(report, "FAIL", msgs);
         report_lines(report, "SKIP", msgs);
+        /* Timing tests conform passed only when it reran them alone: FLAKY here too. */
+        report_lines(report, "RERUN", reruns);
         durations(out, durs);
 
         for (char *line = results ? strtok(results, "\n") : NULL; line; line = strtok(NULL, "\n")) {
@@ -164,16 +166,24 @@ static json_t *derive(const char *out, int exit_code)
                 snprintf(key, sizeof(key), "%s::%s", suite, test);
                 t = json_pack("{s:s, s:s, s:s, s:s, s:s}", "suite", suite, "test", test, "program",
                               prog, "tier", tier, "status", status);
-                json_object_set_new(t, "message", json_string(gr_jstr(msgs, key)));
+                if (!strcmp(status, "pass") && json_object_get(reruns, key)) {
+                        status = "flaky";
+                        json_object_set_new(t, "status", json_string(status));
+                        json_object_set_new(t, "message", json_string(gr_jstr(reruns, key)));
+                } else {
+                        json_object_set_new(t, "message", json_string(gr_jstr(msgs, key)));
+                }
                 json_object_set_new(t, "duration_s",
                                     json_real(json_number_value(json_object_get(durs, key))));
                 snprintf(path, sizeof(path), "%s/evidence/%s/%s", out, suite, test);
-                if (!strcmp(status, "fail") && stat(path, &st) == 0)
+                if (!strcmp(status, "flaky")) /* the failed first try's */
+                        strncat(path, ".first-try", sizeof(path) - strlen(path) - 1);
+                if ((!strcmp(status, "fail") || !strcmp(status, "flaky")) && stat(path, &st) == 0)
                         json_object_set_new(t, "evidence", json_string(path));
                 else
                         json_object_set_new(t, "evidence", json_null());
                 if (strcmp(tier, "robust")) {
-                        book_pass += !strcmp(status, "pass");
+                        book_pass += !strcmp(status, "pass") || !strcmp(status, "flaky");
                         book_fail += !strcmp(status, "fail");
                 }
                 json_array_append_new(tests, t);
@@ -198,6 +208,7 @@ static json_t *derive(const char *out, int exit_code)
         free(report);
         json_decref(msgs);
         json_decref(durs);
+        json_decref(reruns);
         return r;
 }
 

@@ -23,6 +23,8 @@ struct sr_test {
         char *message;       /* failure text, skip reason, or "" */
         double duration_s;   /* < 0: unknown (a crashed test) */
         char *evidence;      /* "evidence/<suite>/<test>" if kept, else NULL */
+        char *first_try;     /* a rerun's test: its first try's failure, else NULL */
+        bool recorded;       /* a record was read for it */
 };
 
 /* The twelve program ids, in PROGRAMS.md order. */

@@ -76,4 +76,36 @@ echo '{"cpu_s": 10}' >"$dir/limits.json"
 SOCKCHECK_LIMITS_JSON=$dir/limits.json run "$dir/a.rec" "$dir/b.rec"
 [ $? -eq 1 ] || fail "a failed book test must make exit status 1"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["verdict"]=="NOT CONFORMANT" and r["limits"]=={"cpu_s":10}, r' "$dir/results.json" || fail "limits or verdict"
+# A timing test rerun alone (scripts/conform): the rerun's record decides, the
+# first try's failure is shown in every output.
+printf '%s\n' $'udp_remote_book\tclient_backs_off\tfail\t3.2\tinterval 0.2122 s, expected 0.200 +- 0.0100 s  <-- off: late' \
+	$'udp_remote_book\tclient_retries\tfail\t1.0\tinterval 0.1119 s  <-- off: late' >"$dir/t.rec"
+mkdir -p "$dir/rerun"
+printf '%s\n' $'udp_remote_book\tclient_backs_off\tpass\t3.1\t' >"$dir/rerun/1.rec"
+printf '%s\n' $'udp_remote_book\tclient_retries\tfail\t1.0\tinterval 0.1201 s  <-- off: late' >"$dir/rerun/2.rec"
+printf '%s\n' udp_remote_book::client_backs_off udp_remote_book::client_retries >"$dir/expected.txt"
+run "$dir/t.rec" "$dir/rerun/1.rec" "$dir/rerun/2.rec"
+[ $? -eq 1 ] || fail "a timing test that failed its rerun too must make exit status 1"
+grep -q '^  RERUN udp_remote_book/client_backs_off: first try: interval 0.2122 s' "$dir/report.txt" ||
+	fail "report.txt: no RERUN line with the first try"
+grep -q '^  FAIL udp_remote_book/client_retries: (failed again when rerun alone) interval 0.1201' "$dir/report.txt" ||
+	fail "report.txt: the twice-failed test must show its rerun's failure"
+python3 - "$dir" <<'PY' || exit 1
+import json, sys, xml.dom.minidom
+d = sys.argv[1]
+t = {x["test"]: x for x in json.load(open(d + "/results.json"))["tests"]}
+assert t["client_backs_off"]["status"] == "pass" and "0.2122" in t["client_backs_off"]["first_try"], t
+assert t["client_retries"]["status"] == "fail" and "0.1201" in t["client_retries"]["message"], t
+assert "0.1119" in t["client_retries"]["first_try"], t
+c = [c for c in xml.dom.minidom.parse(d + "/junit.xml").getElementsByTagName("testcase")
+     if c.getAttribute("name") == "client_backs_off"][0]
+assert not c.getElementsByTagName("failure"), "a pass on rerun is no failure"
+assert "0.2122" in c.getElementsByTagName("system-out")[0].firstChild.data
+PY
+grep -A2 '^ok [0-9]* - udp_remote_book/client_backs_off$' "$dir/tap.txt" | grep -q 'first_try: .*0.2122' ||
+	fail "TAP: the first try's failure under the rerun's ok"
+# The rerun passing makes the run conformant.
+printf '%s\n' $'udp_remote_book\tclient_retries\tpass\t1.0\t' >"$dir/rerun/2.rec"
+run "$dir/t.rec" "$dir/rerun/1.rec" "$dir/rerun/2.rec"
+[ $? -eq 0 ] || fail "timing tests that passed when rerun alone must make exit status 0"
 echo "sc-report: all checks passed"

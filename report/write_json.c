@@ -13,7 +13,9 @@
  *                 "pairs": {"pass":n,"fail":n,"skip":n}},
  *    "tests": [{"suite", "test", "program", "tier": "book|robust|pairs",
  *               "status": "pass|fail|skip|harness_error", "message",
- *               "duration_s": float|null, "evidence": path|null}]}
+ *               "duration_s": float|null, "evidence": path|null,
+ *               "first_try": str|null  (a timing test rerun alone after a failed
+ *                                       first try: that failure; status is the rerun's)}]}
  *
  * "skip" counts include harness errors (neither ran to a verdict); the
  * tests array tells them apart.  Strings are safe text, so always valid
@@ -67,13 +69,15 @@ int sr_write_json(const struct sr_run *run, const char *path)
                 const struct sr_test *t = &run->tests[i];
 
                 json_array_append_new(
-                    tests, json_pack("{sssssssssssssoso}", "suite", t->suite, "test", t->test,
+                    tests, json_pack("{sssssssssssssososo}", "suite", t->suite, "test", t->test,
                                      "program", t->program, "tier", sr_tier_name(t->tier),
                                      "status", sr_status_name(t->status), "message", t->message,
                                      "duration_s",
                                      t->duration_s >= 0 ? json_real(t->duration_s) : json_null(),
                                      "evidence",
-                                     t->evidence ? json_string(t->evidence) : json_null()));
+                                     t->evidence ? json_string(t->evidence) : json_null(),
+                                     "first_try",
+                                     t->first_try ? json_string(t->first_try) : json_null()));
         }
         root = json_pack("{sssssssssIsssfsssoso}", "port", run->port, "name", run->name, "mode",
                          run->mode, "mode_reason", run->mode_reason, "seed",

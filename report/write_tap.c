@@ -44,6 +44,11 @@ int sr_write_tap(const struct sr_run *run, const char *path)
                 switch (t->status) {
                 case SR_PASS:
                         fprintf(f, "ok %zu - %s\n", i + 1, sr_label(t));
+                        if (t->first_try) { /* rerun alone: the first try's failure */
+                                fprintf(f, "  ---\n  first_try: ");
+                                yaml(f, t->first_try);
+                                fprintf(f, "\n  ...\n");
+                        }
                         break;
                 case SR_SKIP:
                         fprintf(f, "ok %zu - %s # SKIP %s\n", i + 1, sr_label(t), one);

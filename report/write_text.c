@@ -69,7 +69,32 @@ static void section(FILE *f, const struct sr_run *run, enum sr_status status, co
                         fprintf(f, "%s\n", title);
                 any = true;
                 msg = sr_one_line(t->message);
-                fprintf(f, "  %s %s: %s\n", word, sr_label(t), *msg ? msg : "(no message)");
+                fprintf(f, "  %s %s: %s%s\n", word, sr_label(t),
+                        t->first_try && status == SR_FAIL ? "(failed again when rerun alone) " : "",
+                        *msg ? msg : "(no message)");
+                free(msg);
+        }
+        if (any)
+                fputc('\n', f);
+}
+
+/* Timing tests that passed when rerun alone, with their first try's failure. */
+static void rerun_section(FILE *f, const struct sr_run *run)
+{
+        bool any = false;
+
+        for (size_t i = 0; i < run->n; i++) {
+                const struct sr_test *t = &run->tests[i];
+                char *msg;
+
+                if (!t->first_try || t->status != SR_PASS)
+                        continue;
+                if (!any)
+                        fprintf(f, "Passed when rerun alone (timing tests whose first try failed; its "
+                                   "evidence is kept as <test>.first-try):\n");
+                any = true;
+                msg = sr_one_line(t->first_try);
+                fprintf(f, "  RERUN %s: first try: %s\n", sr_label(t), msg);
                 free(msg);
         }
         if (any)
@@ -151,6 +176,7 @@ int sr_write_report_txt(const struct sr_run *run, const char *path)
                                           "not charged to the port):",
                 "ERROR");
         section(f, run, SR_SKIP, "Skipped (with reasons):", "SKIP");
+        rerun_section(f, run);
         for (size_t i = 0; i < run->n; i++)
                 if (run->tests[i].duration_s >= 0 &&
                     (!slowest || run->tests[i].duration_s > slowest->duration_s))

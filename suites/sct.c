@@ -618,7 +618,8 @@ bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant,
                         o += (size_t)snprintf(report + o, cap - o,
                                               "  event %d at %.3f s: interval %.4f s, expected %.3f "
                                               "+- %.4f s%s\n",
-                                              i + 1, got[i], gi, wi, tol, hit ? "" : "  <-- off");
+                                              i + 1, got[i], gi, wi, tol,
+                                              hit ? "" : gi < wi ? "  <-- off: early" : "  <-- off: late");
                 }
         }
         return ok;
@@ -634,8 +635,9 @@ void sct_expect_gave_up(struct sc_proc *peer, double ended, double want_s, const
         cr_assert(n >= 1, "the peer received nothing (%s)", sct_evidence(lab));
         /* The end is seen by polling, within a millisecond. */
         cr_assert(gave_up > want_s - tol && gave_up < want_s + tol,
-                  "gave up %.3f s after its first datagram, expected %.3f +- %.3f s (%s)", gave_up,
-                  want_s, tol, sct_evidence(lab));
+                  "gave up %.3f s after its first datagram, expected %.3f +- %.3f s%s (%s)", gave_up,
+                  want_s, tol, gave_up <= want_s - tol ? ": too early" : ": too late",
+                  sct_evidence(lab));
 }
 
 /* log of C(n, k) */

@@ -174,8 +174,10 @@ int sct_udp_times(const char *pcap, const char *src, unsigned dport, double *t, 
  * Compares measured times with a schedule, both relative to the first
  * event.  Each interval between consecutive events may be off by
  * max(5 ms, 5 %) (the tolerance packetdrill uses).  On a mismatch writes a
- * line per event into report ("send 3: expected 0.300 s +- 0.010, got
- * 0.412 s") and returns false.
+ * line per event into report, an interval off marked "<-- off: early" or
+ * "<-- off: late", and returns false.  scripts/conform reruns a timing test
+ * alone when its failures are all lateness (a late wake-up of a busy
+ * machine), never when one is early.
  */
 bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant, char *report,
                      size_t cap);
@@ -183,7 +185,8 @@ bool sct_schedule_ok(const double *got, int ngot, const double *want, int nwant,
 /*
  * udp_remote's client gave up (ended, sc_now() when its end was seen)
  * want_s after its first datagram reached peer (an sc-peer: its receive
- * time, the same monotonic clock), within 5 %; fails the test otherwise.
+ * time, the same monotonic clock), within 5 %; fails the test otherwise,
+ * saying "too early" or "too late".
  */
 void sct_expect_gave_up(struct sc_proc *peer, double ended, double want_s, const struct sc_lab *lab);
 
