@@ -134,8 +134,12 @@ if [ "$mode" = class ]; then
 	# two faults injected by the grader's test hook: a timing test counted
 	# failed in the class run (the rerun alone is real and passes: FLAKY), and
 	# a harness error on decodes' first run (judged again, not charged)
+	# A third: a timing test conform itself reported as passed only when rerun
+	# alone (results.json first_try): FLAKY, with the first try's message.
 	late=udp_remote_book/client_backs_off_and_gives_up
+	late2=udp_remote_book/client_accepts_a_late_reply
 	grade "$class" -o "$out" --tier book --seed 4242 --test-inject "fail-once:$late" \
+		--test-inject "first-try:$late2" \
 		--test-inject harness-error-once:decodes >"$scratch/grade.log" 2>&1
 	rc=$?
 	cat "$scratch/grade.log"
@@ -147,7 +151,7 @@ if [ "$mode" = class ]; then
 	expect_verdict nocolon "NOT CONFORMANT"
 	# timing's verdict follows its tests once rerun: CONFORMANT unless a book test still fails
 	# (another timing test may have failed in the class run and passed alone: FLAKY too)
-	python3 - "$out/timing/grade.json" "$late" <<'EOF2' || fail "timing: the verdict does not follow the reruns"
+	python3 - "$out/timing/grade.json" "$late" "$late2" <<'EOF2' || fail "timing: the verdict does not follow the reruns"
 import json, sys
 g = json.load(open(sys.argv[1]))
 st = {t["suite"] + "/" + t["test"]: t["status"] for t in g["tests"]}
@@ -157,11 +161,16 @@ assert g["verdict"] == ("NOT CONFORMANT" if still else "CONFORMANT"), (g["verdic
 for t in g["tests"]:
     if t["status"] == "flaky":
         assert t["reruns"][-1] == "pass", t
+t2 = [t for t in g["tests"] if t["suite"] + "/" + t["test"] == sys.argv[3]][0]
+assert t2["status"] == "flaky" and t2["message"] == "first try failed by --test-inject", t2
 EOF2
 	check_files timing
 	grep -q "^FLAKY:   $late failed, then passed when rerun alone" "$out/timing/report.txt" ||
 		fail "timing: the report does not show $late as FLAKY"
+	grep -q "^FLAKY:   $late2 failed, then passed when rerun alone" "$out/timing/report.txt" ||
+		fail "timing: the report does not show $late2 (rerun by conform) as FLAKY"
 	grep -q "rerun 1 of $late" "$scratch/grade.log" || fail "timing: no rerun of $late was run"
+	! grep -q "rerun 1 of $late2" "$scratch/grade.log" || fail "timing: $late2 passed in conform, yet the grader reran it"
 	grep -q "FLAKY" "$out/timing/junit.xml" || fail "timing: junit.xml does not say FLAKY"
 	grep -q "judging again" "$scratch/grade.log" || fail "decodes: the harness error was not retried"
 	grep -q "harness error on run 1" "$out/decodes/report.txt" || fail "decodes: the retry is not noted"
