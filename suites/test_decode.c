@@ -901,6 +901,44 @@ Test(decode, canon_leaves_out_tcp_retransmissions_only, .timeout = 10)
         free(t);
 }
 
+/*
+ * A reset after a finished close (both FINs sent) is the kernel answering a
+ * stray segment, not a program: left out.  A reset before the other side's
+ * FIN (tsTclnt writing to a server that has closed) stays, and so does one
+ * that is not past its sender's FIN.
+ */
+Test(decode, canon_leaves_out_resets_after_a_finished_close, .timeout = 10)
+{
+        struct seg segs[16];
+        char *t;
+
+        tcp_session(segs, 54176, 1000, 5000, "[Sat Nov  1 08:05:03 2026] hi");
+        /* the server's stale ACK of the client's FIN, the client's answer, the reset */
+        segs[8] = (struct seg)TCP("10.0.0.2", "10.0.0.1", 21567, 54176, 0x10, 5030, 1004, .data = NULL);
+        segs[9] = (struct seg)TCP("10.0.0.1", "10.0.0.2", 54176, 21567, 0x10, 1004, 5031, .data = NULL);
+        segs[10] = (struct seg)TCP("10.0.0.2", "10.0.0.1", 21567, 54176, 0x04, 5031, 0, .data = NULL);
+        /* another connection: the server closes, the client writes, the server resets */
+        segs[11] = (struct seg)TCP("10.0.0.1", "10.0.0.2", 54200, 21567, 0x02, 100, 0, .data = NULL);
+        segs[12] = (struct seg)TCP("10.0.0.2", "10.0.0.1", 21567, 54200, 0x12, 900, 101, .data = NULL);
+        segs[13] = (struct seg)TCP("10.0.0.2", "10.0.0.1", 21567, 54200, 0x11, 901, 101, .data = NULL);
+        segs[14] = (struct seg)TCP("10.0.0.1", "10.0.0.2", 54200, 21567, 0x18, 101, 902, .data = "b");
+        segs[15] = (struct seg)TCP("10.0.0.2", "10.0.0.1", 21567, 54200, 0x04, 902, 0, .data = NULL);
+        t = canon_of(segs, 16, book, SC_BOOK_NPORTS);
+        cr_assert_str_eq(body(t), TCP_SESSION_CANON
+                         "10.0.0.1:C2 > 10.0.0.2:21567 TCP [S] DF iplen 40 seq 0 len 0\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C2 TCP [S.] DF iplen 40 seq 0 len 0\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C2 TCP [F.] DF iplen 40 seq 1 len 0\n"
+                         "10.0.0.1:C2 > 10.0.0.2:21567 TCP [P.] DF iplen 41 seq 1:2 len 1 'b'\n"
+                         "10.0.0.2:21567 > 10.0.0.1:C2 TCP [R] DF iplen 40 seq 2 len 0\n");
+        free(t);
+        /* Not past the server's FIN: kept. */
+        segs[10].seq = 5030;
+        t = canon_of(segs, 11, book, SC_BOOK_NPORTS);
+        cr_assert_str_eq(body(t), TCP_SESSION_CANON
+                         "10.0.0.2:21567 > 10.0.0.1:C1 TCP [R] DF iplen 40 seq 30 len 0\n");
+        free(t);
+}
+
 /* What canonical form is for: two correct runs compare equal. */
 Test(decode, canon_equal_across_runs, .timeout = 10)
 {
