@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,22 @@ static int my_children(pid_t *out, int max)
         return n;
 }
 
+/*
+ * A suite binary (Criterion) that is killed leaves its control socket
+ * /tmp/criterion_<pid>.sock behind (the path is fixed in Criterion).  Each
+ * process the guard reaps after killing it may have been one: its socket,
+ * if there is one by that exact name, goes with it.
+ */
+static void forget_criterion_socket(pid_t pid)
+{
+        char path[64];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "/tmp/criterion_%d.sock", (int)pid);
+        if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid())
+                unlink(path);
+}
+
 static void kill_tree(void)
 {
         pid_t kids[512];
@@ -105,7 +122,7 @@ static void kill_tree(void)
                 /* reaping makes the grandchildren ours; no child left is the end */
                 pid_t w;
                 while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-                        ;
+                        forget_criterion_socket(w);
                 if (w < 0 && errno == ECHILD)
                         return;
                 if (n == 0) {

@@ -359,6 +359,9 @@ interrupt_once() { # signal
 	done
 	n=$(cg_count "$cg")
 	[ "$n" -ge 4 ] || fail "SIG$sig: only $n processes in the run when signalled: nothing was cut"
+	# Every process of the run when it is cut: none may leave a file (a killed
+	# Criterion runner leaves /tmp/criterion_<pid>.sock unless the guard removes it).
+	pids=$(find "$cg" -name cgroup.procs -exec cat {} +)
 	kill -"$sig" "$pid"
 	wait "$pid"
 	echo "after SIG$sig: grader exited $? ($n processes were running)"
@@ -372,6 +375,9 @@ interrupt_once() { # signal
 		fail "SIG$sig: left running: $(find "$cg" -name cgroup.procs -exec cat {} + | xargs -r ps -o pid,args -p)"
 		find "$cg" -name cgroup.kill -exec sh -c 'echo 1 > "$1"' _ {} \; 2>/dev/null
 	fi
+	for p in $pids; do
+		[ ! -S "/tmp/criterion_$p.sock" ] || fail "SIG$sig: /tmp/criterion_$p.sock left behind"
+	done
 	left=$(find "$cg" -mindepth 1 -type d | wc -l)
 	[ "$left" -eq 0 ] || echo "note: SIG$sig: $left empty cgroup leaves of killed jail supervisors (the harness sweeps them later; removed here)"
 	cg_drop "$cg"
